@@ -1,0 +1,163 @@
+import { performance } from 'node:perf_hooks'
+import { GONE, type WsConnection } from './connection.js'
+import { Scheduler, gridTime } from './scheduler.js'
+import { sendFramePing } from './modes/frame.js'
+import { sendJsonPing } from './modes/json.js'
+
+const OPEN = 1
+
+// A verdict that follows a stall waits one more turn of the event loop (see `judge`).
+const STALL_MS = 20
+
+export interface HeartbeatHost {
+  /** Called once for a connection whose verdict is death. */
+  dead (conn: WsConnection): void
+  /** Called when sending a heartbeat failed (a throwing `json.payload`, for instance). */
+  error (conn: WsConnection, err: unknown): void
+}
+
+/**
+ * The whole heartbeat timeline of every connection, driven by one scheduler:
+ *
+ *   connect ─ (interval, random phase) ─ due ─┬─ both directions moved since the last due:
+ *                                            │    skip; next due = lastSeen + interval
+ *                                            └─ ping (frame or JSON); next due = now + interval;
+ *                                                 verdict at ping + timeout unless an older
+ *                                                 ping is already waiting for one
+ *   verdict ─ proof of life since that ping (any inbound frame, or bytes read) → alive
+ *           └ none yet → judged after pending input is read (setImmediate) → dead
+ *   dead ─ removed from the counts, close 1011, destroyed at now + closeTimeout
+ *
+ * So a peer silent from t is declared dead by t + interval + timeout, and never before
+ * lastSeen + timeout.
+ */
+export class Heartbeats {
+  readonly scheduler: Scheduler<WsConnection>
+  private readonly host: HeartbeatHost
+  private suspects: WsConnection[] = []
+  private judgeQueued = false
+  private judgeQueuedAt = 0
+  private hops = 0
+
+  constructor (host: HeartbeatHost) {
+    this.host = host
+    this.scheduler = new Scheduler<WsConnection>(
+      (conn, due, now) => this.visit(conn, due, now),
+      () => this.afterTick()
+    )
+  }
+
+  start (conn: WsConnection, now: number): void {
+    if (conn.mode === 'off') return
+    const interval = conn._config.interval
+    // A random phase in the second half of the interval spreads a burst of connections
+    // (every client reconnecting after a deploy) instead of pinging them all at once.
+    this.due(conn, gridTime(now + interval * (1 - Math.random() / 2), interval))
+  }
+
+  /** Gives a socket that was sent a close frame `closeTimeout` ms to finish the handshake. */
+  deadline (conn: WsConnection, now: number): void {
+    conn._killAt = now + conn._config.closeTimeout
+    this.scheduler.add(conn._killAt, conn)
+  }
+
+  private due (conn: WsConnection, at: number): void {
+    conn._nextDue = at
+    this.scheduler.add(at, conn)
+  }
+
+  private visit (conn: WsConnection, due: number, now: number): void {
+    if (conn._killAt === due) {
+      conn._killAt = 0
+      if (conn.socket.readyState !== 3) conn.socket.terminate()
+    }
+    if (conn._state === GONE) return
+    if (conn._pingAt !== 0 && conn._pingAt + conn._config.timeout === due) {
+      if (conn.lastSeen >= conn._pingAt) conn._pingAt = 0
+      else this.suspects.push(conn)
+    }
+    if (conn._nextDue === due) this.beat(conn, now)
+  }
+
+  private beat (conn: WsConnection, now: number): void {
+    conn._nextDue = 0
+    const { interval, timeout } = conn._config
+    const socket = conn.socket
+    if (socket.readyState !== OPEN) return
+    const counters = conn._counters
+
+    // Traffic both ways already proves life and keeps proxies from idling the connection;
+    // the next heartbeat is due one interval after the last inbound frame, which keeps
+    // the detection bound at lastSeen + interval + timeout.
+    if (counters !== null && conn.lastSeen > conn._markAt && counters.bytesWritten > conn._writeMark) {
+      const next = gridTime(conn.lastSeen + interval, interval)
+      if (next > now) {
+        conn._markAt = now
+        conn._writeMark = counters.bytesWritten
+        this.due(conn, next)
+        return
+      }
+    }
+
+    try {
+      if (conn.mode === 'json') sendJsonPing(conn, now)
+      else sendFramePing(conn, now)
+      conn._pingStamp = now
+      conn._pingPerf = performance.now()
+    } catch (err) {
+      this.host.error(conn, err)
+    }
+    if (conn._pingAt === 0 || conn.lastSeen >= conn._pingAt) {
+      conn._pingAt = now
+      conn._readAtPing = counters === null ? 0 : counters.bytesRead
+      this.scheduler.add(now + timeout, conn)
+    }
+    conn._markAt = now
+    if (counters !== null) conn._writeMark = counters.bytesWritten
+    let next = gridTime(now + interval, interval)
+    if (next <= now) next = now + interval
+    this.due(conn, next)
+  }
+
+  private afterTick (): void {
+    if (this.suspects.length === 0 || this.judgeQueued) return
+    this.judgeQueued = true
+    this.judgeQueuedAt = Date.now()
+    this.hops = 0
+    setImmediate(this.judge)
+  }
+
+  /**
+   * Runs in the check phase, after the poll phase has read what was waiting in the
+   * sockets, so a pong that arrived while this process was stalled counts. If that poll
+   * phase itself stalled (a slow message handler), input may have queued up again
+   * behind it: one more turn of the loop reads it.
+   */
+  private readonly judge = (): void => {
+    const now = Date.now()
+    if (now - this.judgeQueuedAt > STALL_MS && this.hops < 2) {
+      this.hops++
+      this.judgeQueuedAt = now
+      setImmediate(this.judge)
+      return
+    }
+    this.judgeQueued = false
+    const suspects = this.suspects
+    this.suspects = []
+    for (const conn of suspects) {
+      if (conn._state === GONE || conn._pingAt === 0) continue
+      if (conn.lastSeen >= conn._pingAt) {
+        conn._pingAt = 0
+        continue
+      }
+      const counters = conn._counters
+      // Bytes of a frame still in flight (a large message) prove life as well.
+      if (counters !== null && counters.bytesRead > conn._readAtPing) {
+        conn.lastSeen = now
+        conn._pingAt = 0
+        continue
+      }
+      this.host.dead(conn)
+    }
+  }
+}

@@ -1,0 +1,75 @@
+import { performance } from 'node:perf_hooks'
+import type { WebSocket } from 'ws'
+import type { WsConnection } from './connection.js'
+import { isAnswerToLastPing } from './modes/frame.js'
+import { codecFor } from './modes/json.js'
+
+export interface InboundHost {
+  closed (conn: WsConnection, code: number, reason: string): void
+}
+
+const kConnection = Symbol('fastify-ws-heartbeat.connection')
+const kEmit = Symbol('fastify-ws-heartbeat.emit')
+const kHost = Symbol('fastify-ws-heartbeat.host')
+
+type EmitFn = (event: string | symbol, ...args: unknown[]) => boolean
+interface HookedSocket extends WebSocket {
+  [kConnection]: WsConnection
+  [kEmit]: EmitFn
+  [kHost]: InboundHost
+}
+
+/**
+ * Sees every event of the socket before its listeners do, without adding a listener per
+ * message: `ws` delivers frames by `emit`, so one shared function in place of the
+ * socket's `emit` updates `lastSeen`, answers and hides JSON heartbeats, and notices the
+ * close. It is installed on 'connection', before the route handler adds its listeners.
+ */
+export function hookSocket (socket: WebSocket, conn: WsConnection, host: InboundHost): void {
+  const hooked = socket as HookedSocket
+  hooked[kConnection] = conn
+  hooked[kHost] = host
+  hooked[kEmit] = socket.emit as EmitFn
+  socket.emit = hookedEmit as WebSocket['emit']
+}
+
+function hookedEmit (this: HookedSocket, event: string | symbol, ...args: unknown[]): boolean {
+  const conn = this[kConnection]
+  switch (event) {
+    case 'message':
+      conn.lastSeen = Date.now()
+      if (args[1] === false && conn.mode !== 'off' && Buffer.isBuffer(args[0]) && consumeJsonHeartbeat(conn, args[0])) {
+        return true
+      }
+      break
+    case 'pong':
+      conn.lastSeen = Date.now()
+      if (isAnswerToLastPing(conn, args[0])) answered(conn)
+      break
+    case 'ping':
+      conn.lastSeen = Date.now()
+      break
+    case 'close':
+      this[kHost].closed(conn, args[0] as number, String(args[1] ?? ''))
+      break
+  }
+  return this[kEmit](event, ...args)
+}
+
+function answered (conn: WsConnection): void {
+  conn.latency = performance.now() - conn._pingPerf
+  conn._pingStamp = 0
+}
+
+/** True when the text message was a JSON heartbeat: answered if a ping, never delivered. */
+function consumeJsonHeartbeat (conn: WsConnection, data: Buffer): boolean {
+  const codec = codecFor(conn._config.json)
+  const heartbeat = codec.parse(data)
+  if (heartbeat === null) return false
+  if (heartbeat.isPing) {
+    if (conn.socket.readyState === 1) conn.socket.send(codec.pong(heartbeat))
+  } else if (conn.mode === 'json' && heartbeat.hasStamp && conn._pingStamp !== 0 && heartbeat.stamp === conn._pingStamp) {
+    answered(conn)
+  }
+  return true
+}

@@ -1,0 +1,114 @@
+/**
+ * One timer for every connection: entries are grouped by their exact due time (epoch ms)
+ * in buckets, and the timer is armed for the earliest bucket only. Heartbeats of one
+ * interval fall on a shared grid (see `gridTime`), so a few hundred distinct due times
+ * serve any number of connections; each round costs O(1) per connection plus O(log n)
+ * per bucket. Entries are never removed: a visit checks whether the entry is still
+ * current (lazy deletion), which keeps add O(1) and needs no per-entry bookkeeping.
+ */
+export class Scheduler<T> {
+  private readonly buckets = new Map<number, T[]>()
+  private readonly heap: number[] = []
+  private timer: ReturnType<typeof setTimeout> | null = null
+  private timerAt = Infinity
+  private readonly visit: (item: T, due: number, now: number) => void
+  private readonly afterTick: (now: number) => void
+
+  constructor (visit: (item: T, due: number, now: number) => void, afterTick: (now: number) => void = () => {}) {
+    this.visit = visit
+    this.afterTick = afterTick
+  }
+
+  /** Number of distinct due times waiting (for tests and stats). */
+  get pending (): number {
+    return this.heap.length
+  }
+
+  add (due: number, item: T): void {
+    let bucket = this.buckets.get(due)
+    if (bucket === undefined) {
+      bucket = []
+      this.buckets.set(due, bucket)
+      this.push(due)
+      if (due < this.timerAt) this.arm(due)
+    }
+    bucket.push(item)
+  }
+
+  stop (): void {
+    if (this.timer !== null) clearTimeout(this.timer)
+    this.timer = null
+    this.timerAt = Infinity
+    this.buckets.clear()
+    this.heap.length = 0
+  }
+
+  private arm (due: number): void {
+    if (this.timer !== null) clearTimeout(this.timer)
+    this.timerAt = due
+    this.timer = setTimeout(this.tick, Math.max(0, Math.ceil(due - Date.now())))
+    this.timer.unref()
+  }
+
+  private readonly tick = (): void => {
+    this.timer = null
+    // Entries added while visiting must not arm the timer: the heap may still hold an
+    // earlier due time than theirs; the timer is armed once, for the earliest, below.
+    this.timerAt = -Infinity
+    const now = Date.now()
+    const heap = this.heap
+    while (heap.length > 0 && heap[0] <= now) {
+      const due = this.pop()
+      const bucket = this.buckets.get(due) as T[]
+      this.buckets.delete(due)
+      for (let i = 0; i < bucket.length; i++) this.visit(bucket[i], due, now)
+    }
+    this.afterTick(now)
+    this.timerAt = Infinity
+    if (heap.length > 0) this.arm(heap[0])
+  }
+
+  private push (value: number): void {
+    const heap = this.heap
+    let i = heap.push(value) - 1
+    while (i > 0) {
+      const parent = (i - 1) >> 1
+      if (heap[parent] <= value) break
+      heap[i] = heap[parent]
+      i = parent
+    }
+    heap[i] = value
+  }
+
+  private pop (): number {
+    const heap = this.heap
+    const top = heap[0]
+    const last = heap.pop() as number
+    const n = heap.length
+    if (n > 0) {
+      let i = 0
+      for (;;) {
+        const left = 2 * i + 1
+        if (left >= n) break
+        const right = left + 1
+        const child = right < n && heap[right] < heap[left] ? right : left
+        if (heap[child] >= last) break
+        heap[i] = heap[child]
+        i = child
+      }
+      heap[i] = last
+    }
+    return top
+  }
+}
+
+/**
+ * Heartbeats are spread over SLOTS phases per interval. A due time is rounded down to its
+ * slot: a heartbeat may leave a little early, never late, so the detection bound holds.
+ */
+export const SLOTS = 100
+
+export function gridTime (time: number, interval: number): number {
+  const slot = interval / SLOTS
+  return Math.floor(time / slot) * slot
+}
