@@ -35,7 +35,6 @@ export function connect (t: TestTap, url: string, opts: ClientOptions = {}): Pro
 }
 
 /** Resolves with the event's arguments, or rejects after `ms`. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function once<T extends unknown[] = unknown[]> (emitter: any, event: string, ms = 5000): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
