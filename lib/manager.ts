@@ -5,7 +5,7 @@ import type { WebSocket } from 'ws'
 import { GONE, LIVE, WsConnection } from './connection.js'
 import { Heartbeats } from './heartbeat.js'
 import { hookSocket } from './inbound.js'
-import { drainConnections, type DrainOptions } from './drain.js'
+import { drainConnections, validateDrainOptions, type DrainOptions } from './drain.js'
 import type { HeartbeatConfig } from './options.js'
 
 export interface WsConnectionManagerEvents {
@@ -115,8 +115,14 @@ export class WsConnectionManager extends EventEmitter<WsConnectionManagerEvents>
    */
   drain (opts: DrainOptions = {}): Promise<void> {
     if (this.drainPromise === null) {
+      let valid: Required<DrainOptions>
+      try {
+        valid = validateDrainOptions(opts)
+      } catch (err) {
+        return Promise.reject(err)
+      }
       this._draining = true
-      this.drainPromise = drainConnections(this, opts)
+      this.drainPromise = drainConnections(this, valid)
     }
     return this.drainPromise
   }

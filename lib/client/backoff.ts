@@ -5,6 +5,35 @@ export interface BackoffOptions {
   jitter: number
 }
 
+export interface ReconnectPolicy extends BackoffOptions {
+  maxAttempts: number
+  shouldReconnect: ((code: number, reason: string) => boolean) | undefined
+}
+
+// 1008: the server refuses us on policy grounds; trying again cannot help.
+const POLICY_VIOLATION = 1008
+// setTimeout fires at once for longer delays (a far-off retry-after date).
+const MAX_TIMER = 2 ** 31 - 1
+
+/**
+ * ms to wait before the next attempt after a close we did not ask for, or undefined to
+ * stop for good. `attempts` counts attempts already made since the last healthy
+ * connection. A throwing shouldReconnect throws here.
+ */
+export function reconnectDelay (
+  policy: ReconnectPolicy | false,
+  attempts: number,
+  code: number,
+  reason: string,
+  retryAfter: number | null,
+  random: () => number = Math.random
+): number | undefined {
+  if (policy === false || code === POLICY_VIOLATION) return undefined
+  if (attempts >= policy.maxAttempts) return undefined
+  if (policy.shouldReconnect !== undefined && !policy.shouldReconnect(code, reason)) return undefined
+  return Math.min(MAX_TIMER, Math.max(backoffDelay(attempts + 1, policy, random), retryAfter ?? 0))
+}
+
 /**
  * Delay before reconnect attempt `attempt` (1-based):
  * `min(maxDelay, initialDelay * factor^(attempt-1)) * (1 - jitter * r)`, r in [0, 1).
@@ -24,6 +53,8 @@ export function parseRetryAfter (value: string | undefined | null, now: number =
   if (value == null) return null
   const text = value.trim()
   if (/^\d+$/.test(text)) return Number(text) * 1000
+  // Date.parse reads "-1" or "1.5" as years; every HTTP date names a month.
+  if (!/[a-z]/i.test(text)) return null
   const date = Date.parse(text)
   if (Number.isNaN(date)) return null
   return Math.max(0, date - now)

@@ -1,58 +1,22 @@
-import { backoffDelay } from './backoff.js'
+import { reconnectDelay } from './backoff.js'
 import { Emitter } from './emitter.js'
 import { encodePing, encodePong, readHeartbeat, utf8Length } from './json.js'
 import { Keepalive } from './keepalive.js'
+import { newConnection, type Connection } from './connection.js'
+import type { HeartbeatClientEvents, SendData } from './events.js'
 import { resolveOptions, type ClientState, type HeartbeatClientOptions, type ResolvedOptions, type WebSocketConstructor } from './options.js'
 import { unref, type Timer } from './timers.js'
 import type { Connect, Transport } from './transport.js'
-
-export interface ReconnectingInfo {
-  /** 1 for the first attempt after a healthy connection (or after the first try). */
-  attempt: number
-  /** ms until the attempt. */
-  delay: number
-  /** Close code of the connection that ended (1006 when it never opened). */
-  code: number
-  reason: string
-}
-
-export interface HeartbeatClientEvents<Binary> {
-  open: () => void
-  message: (data: string | Binary) => void
-  close: (code: number, reason: string) => void
-  timeout: () => void
-  reconnecting: (info: ReconnectingInfo) => void
-  latency: (ms: number) => void
-  error: (err: Error) => void
-}
-
-export type SendData = string | ArrayBuffer | ArrayBufferView | Blob
 
 export interface Platform<Binary> {
   WebSocket: WebSocketConstructor | undefined
   connect: Connect<Binary>
 }
 
-// 4000-4999 is the private-use range, the only one browsers let a page send.
+// Pages may only send 1000 and 3000-4999; 4000-4999 is left for private use.
 const TIMEOUT_CODE = 4000
 const TIMEOUT_REASON = 'heartbeat timeout'
-const POLICY_VIOLATION = 1008
 const ABNORMAL = 1006
-const MAX_TIMER = 2 ** 31 - 1
-
-interface Connection {
-  transport: Transport | undefined
-  opened: boolean
-  keepalive: Keepalive | undefined
-  healthyTimer: Timer | undefined
-  /** ms the server asked us to stay away (503/429 with retry-after). */
-  retryAfter: number | null
-  /** Timestamp (JSON) or payload (frame) of the last ping, to match its pong. */
-  lastPing: unknown
-  pingSentAt: number
-  /** Set by close(): the next close event finishes a close we asked for. */
-  onClosed: ((code: number, reason: string) => void) | undefined
-}
 
 export class HeartbeatClientCore<Binary> extends Emitter<HeartbeatClientEvents<Binary>> {
   readonly url: string
@@ -116,6 +80,7 @@ export class HeartbeatClientCore<Binary> extends Emitter<HeartbeatClientEvents<B
     if (conn?.transport === undefined || !conn.opened) {
       this.#conn = undefined
       conn?.transport?.terminate()
+      this.#closed = Promise.resolve()
       return this.#closed
     }
     const transport = conn.transport
@@ -139,16 +104,7 @@ export class HeartbeatClientCore<Binary> extends Emitter<HeartbeatClientEvents<B
 
   #dial (first: boolean): void {
     this.#reconnectTimer = undefined
-    const conn: Connection = {
-      transport: undefined,
-      opened: false,
-      keepalive: undefined,
-      healthyTimer: undefined,
-      retryAfter: null,
-      lastPing: undefined,
-      pingSentAt: 0,
-      onClosed: undefined
-    }
+    const conn = newConnection()
     this.#conn = conn
     // Events of a socket we have moved on from (timed out, replaced) are ignored.
     const current = (): boolean => this.#conn === conn
@@ -277,6 +233,7 @@ export class HeartbeatClientCore<Binary> extends Emitter<HeartbeatClientEvents<B
     const delay = this.#nextDelay(code, reason, conn.retryAfter)
     if (delay === undefined) {
       this.#stop()
+      this.#closed = Promise.resolve()
     } else {
       this.#state = 'reconnecting'
       this.#attempts++
@@ -289,25 +246,18 @@ export class HeartbeatClientCore<Binary> extends Emitter<HeartbeatClientEvents<B
   }
 
   #nextDelay (code: number, reason: string, retryAfter: number | null): number | undefined {
-    const reconnect = this.#options.reconnect
-    // 1008: the server refuses us on policy grounds; trying again cannot help.
-    if (reconnect === false || code === POLICY_VIOLATION) return undefined
-    if (this.#attempts >= reconnect.maxAttempts) return undefined
-    if (reconnect.shouldReconnect !== undefined) {
-      try {
-        if (!reconnect.shouldReconnect(code, reason)) return undefined
-      } catch (err) {
-        this.emit('error', err as Error)
-        return undefined
-      }
+    try {
+      return reconnectDelay(this.#options.reconnect, this.#attempts, code, reason, retryAfter)
+    } catch (err) {
+      // A throwing shouldReconnect is a bug in the application: reported, and not retried.
+      this.emit('error', err as Error)
+      return undefined
     }
-    return Math.min(MAX_TIMER, Math.max(backoffDelay(this.#attempts + 1, reconnect), retryAfter ?? 0))
   }
 
   #stop (): void {
     this.#state = 'closed'
     this.#queue = []
-    this.#closed ??= Promise.resolve()
     if (this.#reconnectTimer !== undefined) clearTimeout(this.#reconnectTimer)
     this.#reconnectTimer = undefined
     for (const transport of this.#lingering) transport.terminate()

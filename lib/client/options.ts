@@ -1,4 +1,4 @@
-import type { BackoffOptions } from './backoff.js'
+import type { BackoffOptions, ReconnectPolicy } from './backoff.js'
 import type { JsonNames } from './json.js'
 
 export type HeartbeatMode = 'frame' | 'json' | 'off'
@@ -28,10 +28,7 @@ export interface HeartbeatClientOptions {
   WebSocket?: WebSocketConstructor
 }
 
-export interface ResolvedReconnect extends BackoffOptions {
-  maxAttempts: number
-  shouldReconnect: ((code: number, reason: string) => boolean) | undefined
-}
+export type ResolvedReconnect = ReconnectPolicy
 
 export interface ResolvedOptions {
   mode: HeartbeatMode

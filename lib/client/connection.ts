@@ -1,0 +1,31 @@
+import type { Keepalive } from './keepalive.js'
+import type { Timer } from './timers.js'
+import type { Transport } from './transport.js'
+
+/** One socket's worth of client state; a reconnect starts a new one. */
+export interface Connection {
+  transport: Transport | undefined
+  opened: boolean
+  keepalive: Keepalive | undefined
+  healthyTimer: Timer | undefined
+  /** ms the server asked us to stay away (503/429 with retry-after). */
+  retryAfter: number | null
+  /** Timestamp (JSON) or payload (frame) of the last ping, to match its pong. */
+  lastPing: unknown
+  pingSentAt: number
+  /** Set by close(): the next close event finishes a close we asked for. */
+  onClosed: ((code: number, reason: string) => void) | undefined
+}
+
+export function newConnection (): Connection {
+  return {
+    transport: undefined,
+    opened: false,
+    keepalive: undefined,
+    healthyTimer: undefined,
+    retryAfter: null,
+    lastPing: undefined,
+    pingSentAt: 0,
+    onClosed: undefined
+  }
+}
