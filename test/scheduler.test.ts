@@ -1,0 +1,61 @@
+import t from 'tap'
+import { Scheduler, gridTime, SLOTS } from '../lib/scheduler.js'
+import { sleep } from './helpers/index.js'
+
+t.test('gridTime rounds down to one of SLOTS phases per interval', async (t) => {
+  const interval = 1000
+  for (const time of [0, 1, 9.99, 10, 123456789, 1795632462634]) {
+    const g = gridTime(time, interval)
+    t.ok(g <= time, `${g} <= ${time}`)
+    t.ok(time - g < interval / SLOTS, 'less than one slot early')
+  }
+  t.equal(gridTime(25, 1000), 20)
+})
+
+t.test('visits entries in due order, each at or after its due time, with one timer', async (t) => {
+  const visits: Array<[string, number, number]> = []
+  const s = new Scheduler<string>((item, due, now) => { visits.push([item, due, now]) })
+  t.teardown(() => s.stop())
+  const base = Date.now()
+  s.add(base + 60, 'c')
+  s.add(base + 20, 'a')
+  s.add(base + 40, 'b')
+  s.add(base + 20, 'a2')
+  t.equal(s.pending, 3, 'entries with the same due time share a bucket')
+  await sleep(120)
+  t.same(visits.map((v) => v[0]), ['a', 'a2', 'b', 'c'])
+  for (const [item, due, now] of visits) t.ok(now >= due, `${item} not early`)
+  t.equal(s.pending, 0)
+})
+
+t.test('an entry added while visiting, due before the rest, is not delayed behind them', async (t) => {
+  const seen: Array<[string, number]> = []
+  const base = Date.now()
+  const s = new Scheduler<string>((item, due, now) => {
+    seen.push([item, now - due])
+    if (item === 'first') s.add(now + 10, 'added')
+  })
+  t.teardown(() => s.stop())
+  s.add(base + 10, 'first')
+  s.add(base + 200, 'later')
+  await sleep(260)
+  t.same(seen.map((x) => x[0]), ['first', 'added', 'later'])
+  const lateness = seen.find((x) => x[0] === 'added')?.[1] as number
+  t.ok(lateness < 50, `added entry ran ${lateness} ms after its due time`)
+})
+
+t.test('afterTick runs once per tick; stop() cancels everything', async (t) => {
+  let ticks = 0
+  let visits = 0
+  const s = new Scheduler<number>(() => { visits++ }, () => { ticks++ })
+  const base = Date.now()
+  for (let i = 0; i < 100; i++) s.add(base + 10, i)
+  s.add(base + 500, -1)
+  await sleep(60)
+  t.equal(visits, 100)
+  t.equal(ticks, 1)
+  s.stop()
+  await sleep(500)
+  t.equal(visits, 100, 'nothing after stop')
+  t.equal(s.pending, 0)
+})
