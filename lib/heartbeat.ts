@@ -76,11 +76,15 @@ export class Heartbeats {
       if (conn.lastSeen >= conn._pingAt) conn._pingAt = 0
       else this.suspects.push(conn)
     }
-    if (conn._nextDue === due) this.beat(conn, now)
+    if (conn._nextDue === due) this.beat(conn, due)
   }
 
-  private beat (conn: WsConnection, now: number): void {
+  private beat (conn: WsConnection, due: number): void {
     conn._nextDue = 0
+    // Read the clock per heartbeat, not once per tick: if the loop stalls partway through
+    // a round (a slow payload function, a GC pause), a ping stamped with the tick's start
+    // would get its verdict ms after it really left.
+    const now = Date.now()
     const { interval, timeout } = conn._config
     const socket = conn.socket
     if (socket.readyState !== OPEN) return
@@ -108,13 +112,17 @@ export class Heartbeats {
       this.host.error(conn, err)
     }
     if (conn._pingAt === 0 || conn.lastSeen >= conn._pingAt) {
-      conn._pingAt = now
+      // The verdict counts from when the ping left, after any time spent building it.
+      conn._pingAt = Date.now()
       conn._readAtPing = counters === null ? 0 : counters.bytesRead
-      this.scheduler.add(now + timeout, conn)
+      this.scheduler.add(conn._pingAt + timeout, conn)
     }
     conn._markAt = now
     if (counters !== null) conn._writeMark = counters.bytesWritten
-    let next = gridTime(now + interval, interval)
+    // Keep this connection's phase even after a late tick, so that a stall does not
+    // gather every connection into the same slot for good.
+    let next = gridTime(due + interval, interval)
+    if (next <= now) next = gridTime(due + (Math.floor((now - due) / interval) + 1) * interval, interval)
     if (next <= now) next = now + interval
     this.due(conn, next)
   }

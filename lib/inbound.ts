@@ -8,6 +8,9 @@ export interface InboundHost {
   closed (conn: WsConnection, code: number, reason: string): void
 }
 
+/** Bytes queued for the peer above which its JSON pings go unanswered. */
+export const MAX_PONG_BACKLOG = 1024 * 1024
+
 const kConnection = Symbol('fastify-ws-heartbeat.connection')
 const kEmit = Symbol('fastify-ws-heartbeat.emit')
 const kHost = Symbol('fastify-ws-heartbeat.host')
@@ -67,7 +70,9 @@ function consumeJsonHeartbeat (conn: WsConnection, data: Buffer): boolean {
   const heartbeat = codec.parse(data)
   if (heartbeat === null) return false
   if (heartbeat.isPing) {
-    if (conn.socket.readyState === 1) conn.socket.send(codec.pong(heartbeat))
+    // A peer that floods pings without reading the answers would make the server queue
+    // pongs without bound; past this backlog it gets none until it reads.
+    if (conn.socket.readyState === 1 && conn.socket.bufferedAmount < MAX_PONG_BACKLOG) conn.socket.send(codec.pong(heartbeat))
   } else if (conn.mode === 'json' && heartbeat.hasStamp && conn._pingStamp !== 0 && heartbeat.stamp === conn._pingStamp) {
     answered(conn)
   }
