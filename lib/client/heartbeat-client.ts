@@ -240,9 +240,13 @@ export class HeartbeatClientCore<Binary> extends Emitter<HeartbeatClientEvents<B
       // Not unref()-ed: waiting to reconnect is the client's work, not housekeeping.
       this.#reconnectTimer = setTimeout(() => this.#dial(false), delay)
     }
+    const timer = this.#reconnectTimer
     if (timedOut) this.emit('timeout')
     if (conn.opened) this.emit('close', code, reason)
-    if (delay !== undefined) this.emit('reconnecting', { attempt: this.#attempts, delay, code, reason })
+    // A listener above may have called close(): then there is no attempt to announce.
+    if (delay !== undefined && timer !== undefined && this.#reconnectTimer === timer) {
+      this.emit('reconnecting', { attempt: this.#attempts, delay, code, reason })
+    }
   }
 
   #nextDelay (code: number, reason: string, retryAfter: number | null): number | undefined {

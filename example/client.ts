@@ -1,0 +1,67 @@
+// `npm run client -- ws://localhost:3000/chat`: every line typed is sent, every message
+// received is printed (stdout); heartbeat round-trip times and reconnects are reported on
+// stderr. Restart the server and watch the client come back on its own; Ctrl-C closes it.
+// HEARTBEAT_INTERVAL, HEARTBEAT_TIMEOUT (ms) and HEARTBEAT_MODE (json | frame | off) tune it.
+import { createInterface } from 'node:readline'
+import { HeartbeatClient, type HeartbeatMode } from 'fastify-ws-heartbeat/client'
+
+const url = process.argv[2] ?? 'ws://localhost:3000/chat'
+const env = process.env
+
+function numberFromEnv (name: string): number | undefined {
+  const value = env[name]
+  return value === undefined || value === '' ? undefined : Number(value)
+}
+
+function status (text: string): void {
+  process.stderr.write(`[${new Date().toISOString().slice(11, 23)}] ${text}\n`)
+}
+
+const client = new HeartbeatClient(url, {
+  mode: env.HEARTBEAT_MODE === undefined || env.HEARTBEAT_MODE === '' ? undefined : env.HEARTBEAT_MODE as HeartbeatMode,
+  interval: numberFromEnv('HEARTBEAT_INTERVAL') ?? 5_000,
+  timeout: numberFromEnv('HEARTBEAT_TIMEOUT') ?? 5_000,
+  // Lines typed while the server is away are sent when it is back.
+  queue: 100
+})
+
+let wasOpen = false
+client.on('open', () => {
+  status(`${wasOpen ? 'open again' : 'open'}: ${url} (type a line and press Enter to send it)`)
+  wasOpen = true
+})
+client.on('message', (data) => {
+  console.log(typeof data === 'string' ? data : `<binary, ${data.length} bytes>`)
+})
+client.on('latency', (ms) => status(`heartbeat answered: rtt ${ms} ms`))
+client.on('timeout', () => status('heartbeat timeout: the server stopped answering'))
+client.on('close', (code, reason) => status(`closed: ${code}${reason === '' ? '' : ` ${reason}`}`))
+client.on('reconnecting', ({ attempt, delay }) => status(`reconnecting: attempt ${attempt} in ${delay} ms`))
+client.on('error', (err) => status(`error: ${err.message}`))
+
+const input = createInterface({ input: process.stdin, terminal: false })
+input.on('line', (line) => {
+  if (!client.send(line)) status('not sent: the queue is full or the client is closed')
+  else if (client.state !== 'open') status(`queued until the connection is back (${client.state})`)
+})
+
+let closing = false
+async function shutdown (): Promise<void> {
+  if (closing) return
+  closing = true
+  status('closing')
+  await client.close()
+  input.close()
+  // A pipe or terminal still open on stdin would otherwise keep the process alive.
+  process.stdin.destroy()
+  status(`closed (state: ${client.state})`)
+}
+
+process.once('SIGINT', () => { shutdown().catch((err) => { console.error(err); process.exitCode = 1 }) })
+// End of input (Ctrl-D, or a pipe running dry) ends the session too, once what was typed
+// has gone out: the queue is flushed on open, before our close frame.
+input.once('close', () => {
+  const end = (): void => { shutdown().catch((err) => { console.error(err); process.exitCode = 1 }) }
+  if (client.state === 'open' || client.state === 'closed') end()
+  else client.once('open', end)
+})
