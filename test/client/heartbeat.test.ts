@@ -1,50 +1,5 @@
 import t from 'tap'
-import { once } from 'node:events'
-import type { AddressInfo } from 'node:net'
-import { WebSocketServer, type ServerOptions } from 'ws'
-import { HeartbeatClient, type HeartbeatClientEvents, type HeartbeatClientOptions } from '../../lib/client/index.js'
-
-type Test = tap.Test
-type Events = HeartbeatClientEvents<Buffer>
-
-async function server (t: Test, options: ServerOptions = {}) {
-  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', ...options })
-  await once(wss, 'listening')
-  t.teardown(() => new Promise<void>((resolve) => {
-    for (const ws of wss.clients) ws.terminate()
-    wss.close(() => resolve())
-  }))
-  return { wss, url: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}` }
-}
-
-function client (t: Test, url: string, options: HeartbeatClientOptions): HeartbeatClient {
-  const c = new HeartbeatClient(url, options)
-  t.teardown(() => c.close())
-  return c
-}
-
-function next<K extends keyof Events> (c: HeartbeatClient, event: K, ms = 3000): Promise<Parameters<Events[K]>> {
-  return new Promise((resolve, reject) => {
-    const listener = ((...args: Parameters<Events[K]>) => {
-      clearTimeout(timer)
-      c.off(event, listener)
-      resolve(args)
-    }) as Events[K]
-    const timer = setTimeout(() => {
-      c.off(event, listener)
-      reject(new Error(`no '${event}' within ${ms} ms`))
-    }, ms)
-    c.on(event, listener)
-  })
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
-
-async function until (t: Test, what: string, test: () => boolean, ms = 2000): Promise<void> {
-  const end = Date.now() + ms
-  while (!test() && Date.now() < end) await sleep(10)
-  t.ok(test(), what)
-}
+import { client, next, server, sleep, until } from '../helpers/client.js'
 
 for (const mode of ['json', 'frame'] as const) {
   t.test(`${mode} mode: a silent server is dropped within interval + timeout, then the client reconnects`, async (t) => {
