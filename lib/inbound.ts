@@ -36,27 +36,32 @@ export function hookSocket (socket: WebSocket, conn: WsConnection, host: Inbound
   socket.emit = hookedEmit as WebSocket['emit']
 }
 
-function hookedEmit (this: HookedSocket, event: string | symbol, ...args: unknown[]): boolean {
+// Fixed parameters rather than rest/spread: this runs for every frame of every
+// connection, and server-side `ws` events carry at most two arguments.
+function hookedEmit (this: HookedSocket, event: string | symbol, a?: unknown, b?: unknown): boolean {
   const conn = this[kConnection]
   switch (event) {
     case 'message':
       conn.lastSeen = Date.now()
-      if (args[1] === false && conn.mode !== 'off' && Buffer.isBuffer(args[0]) && consumeJsonHeartbeat(conn, args[0])) {
-        return true
-      }
+      if (b === false && conn.mode !== 'off' && Buffer.isBuffer(a) && consumeJsonHeartbeat(conn, a)) return true
       break
     case 'pong':
       conn.lastSeen = Date.now()
-      if (isAnswerToLastPing(conn, args[0])) answered(conn)
+      if (isAnswerToLastPing(conn, a)) answered(conn)
       break
     case 'ping':
       conn.lastSeen = Date.now()
       break
     case 'close':
-      this[kHost].closed(conn, args[0] as number, String(args[1] ?? ''))
+      this[kHost].closed(conn, a as number, String(b ?? ''))
       break
   }
-  return this[kEmit](event, ...args)
+  switch (arguments.length) {
+    case 1: return this[kEmit](event)
+    case 2: return this[kEmit](event, a)
+    case 3: return this[kEmit](event, a, b)
+    default: return this[kEmit](event, ...Array.prototype.slice.call(arguments, 1))
+  }
 }
 
 function answered (conn: WsConnection): void {
