@@ -1,10 +1,9 @@
 import type { WebSocket } from 'ws'
 import type { HeartbeatConfig, HeartbeatMode } from './options.js'
 
-/** Byte counters of the TCP socket under a WebSocket; absent for injected (in-memory) sockets. */
-export interface ByteCounters {
+/** The byte counter of the TCP socket under a WebSocket; absent for injected (in-memory) sockets. */
+export interface ReadCounter {
   readonly bytesRead: number
-  readonly bytesWritten: number
 }
 
 /** Tracked and counted. */
@@ -28,16 +27,19 @@ export class WsConnection {
 
   /** @internal */ _config: HeartbeatConfig
   /** @internal */ _state = LIVE
-  /** @internal */ _counters: ByteCounters | null
+  /** @internal */ _input: ReadCounter | null
   /** @internal next heartbeat due time (epoch ms), 0 when none is scheduled */
   _nextDue = 0
   /** @internal send time of the oldest unanswered heartbeat, 0 when none */
   _pingAt = 0
+  /** @internal due time of the verdict on `_pingAt`, 0 when none */
+  _verdictAt = 0
   /** @internal bytesRead when `_pingAt` was set */
   _readAtPing = 0
-  /** @internal time and bytesWritten at the last heartbeat decision, for the skip rule */
+  /** @internal time of the last heartbeat decision, for the skip rule */
   _markAt: number
-  /** @internal */ _writeMark = 0
+  /** @internal the application sent data since `_markAt` */
+  _sent = false
   /** @internal identifies the last heartbeat (its timestamp) so that only its echo updates latency */
   _pingStamp = 0
   /** @internal performance.now() when the last heartbeat left */
@@ -55,8 +57,7 @@ export class WsConnection {
     this._markAt = now
     this._config = config
     // `ws` keeps the net.Socket in `_socket`; an injected socket (injectWS) has no byte counters.
-    const raw = (socket as unknown as { _socket?: Partial<ByteCounters> })._socket
-    this._counters = raw && typeof raw.bytesRead === 'number' ? raw as ByteCounters : null
-    if (this._counters) this._writeMark = this._counters.bytesWritten
+    const raw = (socket as unknown as { _socket?: Partial<ReadCounter> })._socket
+    this._input = raw && typeof raw.bytesRead === 'number' ? raw as ReadCounter : null
   }
 }

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks'
 import { GONE, type WsConnection } from './connection.js'
-import { Scheduler, gridTime } from './scheduler.js'
+import { Scheduler, gridTime, gridTimeAfter, slotWidth } from './scheduler.js'
 import { sendFramePing } from './modes/frame.js'
 import { sendJsonPing } from './modes/json.js'
 
@@ -24,7 +24,7 @@ export interface HeartbeatHost {
  *                                            └─ ping (frame or JSON); next due = now + interval;
  *                                                 verdict at ping + timeout unless an older
  *                                                 ping is already waiting for one
- *   verdict ─ proof of life since that ping (any inbound frame, or bytes read) → alive
+ *   verdict ─ (at ping + timeout, rounded up to the slot) proof of life since that ping (any inbound frame, or bytes read) → alive
  *           └ none yet → judged after pending input is read (setImmediate) → dead
  *   dead ─ removed from the counts, close 1011, destroyed at now + closeTimeout
  *
@@ -50,9 +50,12 @@ export class Heartbeats {
   start (conn: WsConnection, now: number): void {
     if (conn.mode === 'off') return
     const interval = conn._config.interval
-    // A random phase in the second half of the interval spreads a burst of connections
-    // (every client reconnecting after a deploy) instead of pinging them all at once.
-    this.due(conn, gridTime(now + interval * (1 - Math.random() / 2), interval))
+    // A random phase spreads a burst of connections (every client reconnecting after a
+    // deploy) over the whole interval instead of pinging them all at once; the first
+    // heartbeat is early, never late.
+    let at = gridTime(now + interval * (1 - Math.random()), interval)
+    if (at <= now) at += slotWidth(interval)
+    this.due(conn, at)
   }
 
   /** Gives a socket that was sent a close frame `closeTimeout` ms to finish the handshake. */
@@ -72,7 +75,8 @@ export class Heartbeats {
       if (conn.socket.readyState !== 3) conn.socket.terminate()
     }
     if (conn._state === GONE) return
-    if (conn._pingAt !== 0 && conn._pingAt + conn._config.timeout === due) {
+    if (conn._verdictAt === due) {
+      conn._verdictAt = 0
       if (conn.lastSeen >= conn._pingAt) conn._pingAt = 0
       else this.suspects.push(conn)
     }
@@ -88,16 +92,15 @@ export class Heartbeats {
     const { interval, timeout } = conn._config
     const socket = conn.socket
     if (socket.readyState !== OPEN) return
-    const counters = conn._counters
 
     // Traffic both ways already proves life and keeps proxies from idling the connection;
     // the next heartbeat is due one interval after the last inbound frame, which keeps
     // the detection bound at lastSeen + interval + timeout.
-    if (counters !== null && conn.lastSeen > conn._markAt && counters.bytesWritten > conn._writeMark) {
+    if (conn._sent && conn.lastSeen > conn._markAt) {
       const next = gridTime(conn.lastSeen + interval, interval)
       if (next > now) {
         conn._markAt = now
-        conn._writeMark = counters.bytesWritten
+        conn._sent = false
         this.due(conn, next)
         return
       }
@@ -114,11 +117,13 @@ export class Heartbeats {
     if (conn._pingAt === 0 || conn.lastSeen >= conn._pingAt) {
       // The verdict counts from when the ping left, after any time spent building it.
       conn._pingAt = Date.now()
-      conn._readAtPing = counters === null ? 0 : counters.bytesRead
-      this.scheduler.add(conn._pingAt + timeout, conn)
+      const input = conn._input
+      conn._readAtPing = input === null ? 0 : input.bytesRead
+      conn._verdictAt = gridTimeAfter(conn._pingAt + timeout, interval)
+      this.scheduler.add(conn._verdictAt, conn)
     }
     conn._markAt = now
-    if (counters !== null) conn._writeMark = counters.bytesWritten
+    conn._sent = false
     // Keep this connection's phase even after a late tick, so that a stall does not
     // gather every connection into the same slot for good.
     let next = gridTime(due + interval, interval)
@@ -158,9 +163,9 @@ export class Heartbeats {
         conn._pingAt = 0
         continue
       }
-      const counters = conn._counters
+      const input = conn._input
       // Bytes of a frame still in flight (a large message) prove life as well.
-      if (counters !== null && counters.bytesRead > conn._readAtPing) {
+      if (input !== null && input.bytesRead > conn._readAtPing) {
         conn.lastSeen = now
         conn._pingAt = 0
         continue

@@ -13,12 +13,14 @@ export const MAX_PONG_BACKLOG = 1024 * 1024
 
 const kConnection = Symbol('fastify-ws-heartbeat.connection')
 const kEmit = Symbol('fastify-ws-heartbeat.emit')
+const kSend = Symbol('fastify-ws-heartbeat.send')
 const kHost = Symbol('fastify-ws-heartbeat.host')
 
 type EmitFn = (event: string | symbol, ...args: unknown[]) => boolean
 interface HookedSocket extends WebSocket {
   [kConnection]: WsConnection
   [kEmit]: EmitFn
+  [kSend]: WebSocket['send']
   [kHost]: InboundHost
 }
 
@@ -33,7 +35,21 @@ export function hookSocket (socket: WebSocket, conn: WsConnection, host: Inbound
   hooked[kConnection] = conn
   hooked[kHost] = host
   hooked[kEmit] = socket.emit as EmitFn
+  hooked[kSend] = socket.send
   socket.emit = hookedEmit as WebSocket['emit']
+  socket.send = hookedSend as WebSocket['send']
+}
+
+// Notes that the application sent data, for the rule that traffic both ways replaces
+// a heartbeat (reading the TCP socket's bytesWritten instead would copy its write queue).
+function hookedSend (this: HookedSocket, data: unknown, options?: unknown, cb?: unknown): void {
+  this[kConnection]._sent = true
+  const send = this[kSend] as (...args: unknown[]) => void
+  switch (arguments.length) {
+    case 1: return send.call(this, data)
+    case 2: return send.call(this, data, options)
+    default: return send.call(this, data, options, cb)
+  }
 }
 
 // Fixed parameters rather than rest/spread: this runs for every frame of every

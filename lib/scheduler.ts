@@ -8,6 +8,10 @@
  */
 export class Scheduler<T> {
   private readonly buckets = new Map<number, T[]>()
+  // Most additions of a tick go to the same due time (the next slot, the verdict slot):
+  // remembering the last bucket skips the map lookup for them.
+  private lastDue = NaN
+  private lastBucket: T[] = []
   private readonly heap: number[] = []
   private timer: ReturnType<typeof setTimeout> | null = null
   private timerAt = Infinity
@@ -25,6 +29,10 @@ export class Scheduler<T> {
   }
 
   add (due: number, item: T): void {
+    if (due === this.lastDue) {
+      this.lastBucket.push(item)
+      return
+    }
     let bucket = this.buckets.get(due)
     if (bucket === undefined) {
       bucket = []
@@ -32,6 +40,8 @@ export class Scheduler<T> {
       this.push(due)
       if (due < this.timerAt) this.arm(due)
     }
+    this.lastDue = due
+    this.lastBucket = bucket
     bucket.push(item)
   }
 
@@ -41,6 +51,7 @@ export class Scheduler<T> {
     this.timerAt = Infinity
     this.buckets.clear()
     this.heap.length = 0
+    this.lastDue = NaN
   }
 
   private arm (due: number): void {
@@ -61,6 +72,7 @@ export class Scheduler<T> {
       const due = this.pop()
       const bucket = this.buckets.get(due) as T[]
       this.buckets.delete(due)
+      if (due === this.lastDue) this.lastDue = NaN
       for (let i = 0; i < bucket.length; i++) this.visit(bucket[i], due, now)
     }
     this.afterTick(now)
@@ -103,12 +115,25 @@ export class Scheduler<T> {
 }
 
 /**
- * Heartbeats are spread over SLOTS phases per interval. A due time is rounded down to its
- * slot: a heartbeat may leave a little early, never late, so the detection bound holds.
+ * Heartbeats are spread over slots of at most MAX_SLOT_MS (and at least SLOTS per
+ * interval), so one tick handles about connections × slot / interval of them: 10 ms of
+ * a 20 s interval is 1/2000 of all connections. A heartbeat's due time is rounded down
+ * to its slot (it may leave a little early, never late); a verdict's is rounded up (it
+ * may come up to one slot late, never early).
  */
 export const SLOTS = 100
+export const MAX_SLOT_MS = 10
+
+export function slotWidth (interval: number): number {
+  return Math.min(interval / SLOTS, MAX_SLOT_MS)
+}
 
 export function gridTime (time: number, interval: number): number {
-  const slot = interval / SLOTS
+  const slot = slotWidth(interval)
   return Math.floor(time / slot) * slot
+}
+
+export function gridTimeAfter (time: number, interval: number): number {
+  const slot = slotWidth(interval)
+  return Math.ceil(time / slot) * slot
 }
