@@ -1,0 +1,61 @@
+import type { Flags } from '../run.js'
+
+export type Scale = 'full' | 'quick' | 'smoke'
+
+/**
+ * Options of every benchmark at each scale. `full` is the issue's figures; `quick` takes a
+ * few minutes; `smoke` only checks that the harness works end to end.
+ */
+export function presets (flags: Flags): Record<string, any> {
+  const s = flags.scale
+  const pick = <T>(full: T, quick: T, smoke: T): T => s === 'full' ? full : s === 'quick' ? quick : smoke
+  const runs = flags.runs ?? pick(3, 3, 1)
+  const connections = flags.connections ?? pick(10_000, 2_000, 200)
+  const interval = flags.interval ?? pick(1_000, 1_000, 250)
+  return {
+    idle: {
+      connections,
+      interval,
+      durationMs: 1000 * (flags.duration ?? pick(30, 10, 0.5)),
+      warmupMs: pick(5_000, 3_000, interval),
+      runs,
+      profile: flags.profile
+    },
+    scheduler: {
+      sizes: pick([50_000, 1_000_000], [50_000, 200_000], [5_000]),
+      // The plugin's default interval and timeout: the settings of a server that size.
+      interval: pick(20_000, 5_000, 500),
+      timeout: pick(30_000, 7_500, 750),
+      durationMs: pick(20_000, 5_000, 1_000),
+      runs,
+      profile: flags.profile
+    },
+    stall: {
+      connections: pick(2_000, 2_000, 200),
+      interval,
+      runs
+    },
+    health: {
+      connections: [0, connections],
+      durationS: pick(10, 4, 1),
+      autocannonConnections: pick(64, 64, 8),
+      runs
+    },
+    accept: {
+      connections,
+      runs
+    },
+    echo: {
+      connections: pick(1_000, 1_000, 100),
+      size: 64,
+      durationMs: 1000 * (flags.duration ?? pick(10, 4, 0.5)),
+      runs
+    },
+    memory: {
+      connections,
+      soakS: flags.soak ?? 0,
+      interval,
+      runs
+    }
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * `npm run bench [-- flags]`: runs the benchmarks of issue 6 in priority order, prints a
+ * table per benchmark and writes JSON to bench/results/.
+ *
+ *   --quick            a few minutes: 2 000 connections, shorter windows
+ *   --smoke            seconds: 200 connections, one run (what test/bench-smoke runs)
+ *   --only=a,b         some of: idle, scheduler, stall, health, accept, echo, memory
+ *   --runs=N           runs per figure (median of N; default 3)
+ *   --connections=N    connections for idle, health, accept, memory (default 10 000)
+ *   --duration=S       measuring window in seconds for idle, echo (default 30, 10)
+ *   --interval=MS      heartbeat interval of idle and stall (default 1 000)
+ *   --soak=S           memory soak: sample heap and RSS for S seconds (default off)
+ *   --profile          CPU profiles of idle's servers and of the stub scheduler (bench/results/profiles)
+ *   --parallel         run the benchmarks at once (default with --smoke: figures mean nothing then)
+ * Every flag also reads from the environment: BENCH_QUICK=1, BENCH_ONLY=idle, BENCH_RUNS=1, …
+ * BENCH_RESULTS_DIR moves the JSON results (default bench/results/).
+ */
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { machine, printResult, resultsDir, type BenchResult } from './common/report.js'
+import { presets, type Scale } from './common/scale.js'
+
+export const BENCHES = ['idle', 'scheduler', 'stall', 'health', 'accept', 'echo', 'memory'] as const
+export type BenchName = typeof BENCHES[number]
+
+export interface Flags {
+  scale: Scale
+  only: BenchName[]
+  runs?: number
+  connections?: number
+  duration?: number
+  interval?: number
+  soak?: number
+  profile: boolean
+  parallel: boolean
+}
+
+export function parseFlags (argv: string[], env: NodeJS.ProcessEnv = process.env): Flags {
+  const values = new Map<string, string>()
+  for (const [key, value] of Object.entries(env)) {
+    if (key.startsWith('BENCH_') && value !== undefined) values.set(key.slice(6).toLowerCase(), value)
+  }
+  for (const arg of argv) {
+    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(arg)
+    if (m === null) throw new Error(`unknown argument ${arg}`)
+    values.set(m[1], m[2] ?? '1')
+  }
+  const num = (key: string): number | undefined => {
+    const v = values.get(key)
+    if (v === undefined) return undefined
+    const n = Number(v)
+    if (!Number.isFinite(n) || n < 0) throw new Error(`--${key} must be a number, got ${v}`)
+    return n
+  }
+  const on = (key: string): boolean => values.has(key) && values.get(key) !== '0' && values.get(key) !== 'false'
+  const only = (values.get('only') ?? BENCHES.join(',')).split(',').map((s) => s.trim()).filter(Boolean)
+  for (const name of only) if (!(BENCHES as readonly string[]).includes(name)) throw new Error(`unknown benchmark ${name} (one of ${BENCHES.join(', ')})`)
+  return {
+    scale: on('smoke') ? 'smoke' : on('quick') ? 'quick' : 'full',
+    only: BENCHES.filter((b) => only.includes(b)),
+    runs: num('runs'),
+    connections: num('connections'),
+    duration: num('duration'),
+    interval: num('interval'),
+    soak: num('soak'),
+    profile: on('profile'),
+    parallel: values.has('parallel') ? on('parallel') : on('smoke')
+  }
+}
+
+export async function runBenchmarks (flags: Flags, log: (line: string) => void = console.log): Promise<BenchResult[]> {
+  const p = presets(flags)
+  async function one (name: BenchName): Promise<BenchResult> {
+    const started = Date.now()
+    log(`\n# ${name} (${flags.scale})`)
+    const mod = await import(`./${name}.js`) as { run: (options: unknown, log: (line: string) => void) => Promise<BenchResult> }
+    const result = await mod.run(p[name], log)
+    if (!flags.parallel) printResult(result)
+    writeResult(result, flags.scale)
+    log(`(${name}: ${((Date.now() - started) / 1000).toFixed(0)} s)`)
+    return result
+  }
+  const results: BenchResult[] = []
+  if (flags.parallel) {
+    results.push(...await Promise.all(flags.only.map(one)))
+    for (const result of results) printResult(result)
+  } else {
+    for (const name of flags.only) results.push(await one(name))
+  }
+  const file = join(resultsDir(), `summary-${flags.scale}.json`)
+  writeFileSync(file, JSON.stringify({ machine: machine(), date: new Date().toISOString(), flags, results: results.map(({ runs, ...r }) => r) }, null, 2) + '\n')
+  log(`\nresults: ${resultsDir()}`)
+  return results
+}
+
+function writeResult (result: BenchResult, scale: Scale): void {
+  writeFileSync(join(resultsDir(), `${result.bench}-${scale}.json`), JSON.stringify({ ...result, machine: machine(), date: new Date().toISOString() }, null, 2) + '\n')
+}
+
+if (require.main === module) {
+  runBenchmarks(parseFlags(process.argv.slice(2))).then(
+    () => process.exit(0),
+    (err) => {
+      console.error(err)
+      process.exit(1)
+    }
+  )
+}
