@@ -57,6 +57,8 @@ const eld = monitorEventLoopDelay({ resolution: 1 })
 eld.enable()
 
 let deaths = 0
+// Epoch ms of each heartbeat death (plugin), for bench/hold.ts.
+const deathTimes: number[] = []
 let stallNext = 0
 let app: FastifyInstance | null = null
 let io: SocketIoServer | null = null
@@ -80,7 +82,7 @@ async function startFastify (): Promise<void> {
   app = fastify
   if (cfg.kind === 'plugin') {
     await fastify.register(heartbeat, { interval: cfg.interval, timeout: cfg.timeout })
-    fastify.wsConnections.on('timeout', () => { deaths++ })
+    fastify.wsConnections.on('timeout', () => { deaths++; deathTimes.push(Date.now()) })
     fastify.get('/ws', { websocket: true }, echo)
     fastify.get('/json', { websocket: true, heartbeat: { mode: 'json' } }, echo)
   } else {
@@ -172,6 +174,7 @@ serve({
     return { port }
   },
   count: () => ({ connections: connections(), deaths }),
+  deathTimes: () => deathTimes.splice(0),
   async measureStart () {
     if (cfg.profile !== undefined) {
       session = new Session()
