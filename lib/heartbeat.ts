@@ -108,7 +108,7 @@ export class Heartbeats {
 
     try {
       if (conn.mode === 'json') sendJsonPing(conn, now)
-      else sendFramePing(conn, now)
+      else sendFramePing(conn)
       conn._pingStamp = now
       conn._pingPerf = performance.now()
     } catch (err) {

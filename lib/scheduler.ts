@@ -116,13 +116,17 @@ export class Scheduler<T> {
 
 /**
  * Heartbeats are spread over slots of at most MAX_SLOT_MS (and at least SLOTS per
- * interval), so one tick handles about connections × slot / interval of them: 10 ms of
- * a 20 s interval is 1/2000 of all connections. A heartbeat's due time is rounded down
- * to its slot (it may leave a little early, never late); a verdict's is rounded up (it
- * may come up to one slot late, never early).
+ * interval): each tick sends one slot's heartbeats. Wider slots mean fewer wake-ups and
+ * larger batches of pongs to read (less CPU: measured in BENCHMARKS.md), narrower ones
+ * smaller bursts (less event-loop delay); 20 ms is the compromise measured at 10 000
+ * connections per second. A heartbeat's due time is rounded down to its slot (it may
+ * leave a little early, never late). A verdict's is rounded up to a finer grid of at most
+ * VERDICT_SLOT_MS: it may come that much late, never early, and the verdicts of one
+ * tick's heartbeats still share a wake-up or two.
  */
-export const SLOTS = 100
-export const MAX_SLOT_MS = 10
+export const SLOTS = 50
+export const MAX_SLOT_MS = 20
+export const VERDICT_SLOT_MS = 5
 
 export function slotWidth (interval: number): number {
   return Math.min(interval / SLOTS, MAX_SLOT_MS)
@@ -134,6 +138,6 @@ export function gridTime (time: number, interval: number): number {
 }
 
 export function gridTimeAfter (time: number, interval: number): number {
-  const slot = slotWidth(interval)
+  const slot = Math.min(slotWidth(interval), VERDICT_SLOT_MS)
   return Math.ceil(time / slot) * slot
 }

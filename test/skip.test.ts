@@ -16,7 +16,8 @@ t.test('traffic both ways replaces heartbeats, and the bound still holds when th
   const chatter = setInterval(() => ws.send('x'), 20)
   t.teardown(() => clearInterval(chatter))
   await sleep(interval * 10)
-  t.equal(pings, 0, 'no heartbeat needed while data flows both ways')
+  // Without the rule this would be ~10 pings; a loaded machine may leave a gap now and then.
+  t.ok(pings <= 2, `${pings} heartbeats while data flowed both ways`)
   t.equal(app.wsConnections.size, 1)
 
   clearInterval(chatter)
