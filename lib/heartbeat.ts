@@ -21,10 +21,11 @@ export interface HeartbeatHost {
  *
  *   connect ─ (interval, random phase) ─ due ─┬─ both directions moved since the last due:
  *                                            │    skip; next due = lastSeen + interval
- *                                            └─ ping (frame or JSON); next due = now + interval;
- *                                                 verdict at ping + timeout unless an older
- *                                                 ping is already waiting for one
- *   verdict ─ (at ping + timeout, rounded up to the slot) proof of life since that ping (any inbound frame, or bytes read) → alive
+ *                                            └─ ping (frame or JSON); next due = due + interval
+ *                                                 (the connection keeps its slot); verdict at
+ *                                                 ping + timeout (up to 5 ms later, on a grid)
+ *                                                 unless an older ping is already waiting for one
+ *   verdict ─ proof of life since that ping (any inbound frame, or bytes read) → alive
  *           └ none yet → judged after pending input is read (setImmediate) → dead
  *   dead ─ removed from the counts, close 1011, destroyed at now + closeTimeout
  *

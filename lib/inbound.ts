@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks'
 import type { WebSocket } from 'ws'
 import type { WsConnection } from './connection.js'
 import { isAnswerToLastPing } from './modes/frame.js'
-import { codecFor } from './modes/json.js'
+import { codecFor, MAX_HEARTBEAT_BYTES } from './modes/json.js'
 
 export interface InboundHost {
   closed (conn: WsConnection, code: number, reason: string): void
@@ -87,6 +87,8 @@ function answered (conn: WsConnection): void {
 
 /** True when the text message was a JSON heartbeat: answered if a ping, never delivered. */
 function consumeJsonHeartbeat (conn: WsConnection, data: Buffer): boolean {
+  // Most application messages are larger: they leave before any lookup.
+  if (data.length > MAX_HEARTBEAT_BYTES) return false
   const codec = codecFor(conn._config.json)
   const heartbeat = codec.parse(data)
   if (heartbeat === null) return false

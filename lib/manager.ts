@@ -30,6 +30,7 @@ export interface BroadcastOptions {
 export type Admission = 'ok' | 'draining' | 'full'
 
 const OPEN = 1
+const NO_CONNECTIONS: ReadonlySet<WsConnection> = new Set()
 const HEARTBEAT_TIMEOUT = 'heartbeat timeout'
 
 /** `app.wsConnections`: every live websocket connection, its counts and its heartbeats. */
@@ -82,7 +83,7 @@ export class WsConnectionManager extends EventEmitter<WsConnectionManagerEvents>
   }
 
   connections (route: string): IterableIterator<WsConnection> {
-    return (this.byRoute.get(route) ?? new Set<WsConnection>()).values()
+    return (this.byRoute.get(route) ?? NO_CONNECTIONS).values()
   }
 
   /** Sends `data` to every open connection (of `route`, passing `filter`); returns how many. */
@@ -139,7 +140,7 @@ export class WsConnectionManager extends EventEmitter<WsConnectionManagerEvents>
     if (this.countsBody === null) {
       this.countsBody = `"connections":${this.live.size},"routes":${JSON.stringify(this.routeCounts())}}`
     }
-    return `{"status":"${status === 'ok' ? 'ok' : status}",${this.countsBody}`
+    return `{"status":"${status}",${this.countsBody}`
   }
 
   /** @internal */
@@ -181,7 +182,7 @@ export class WsConnectionManager extends EventEmitter<WsConnectionManagerEvents>
     this._heartbeats.scheduler.stop()
   }
 
-  /** Called by the socket's own 'close' event. */
+  /** @internal Called by the socket's own 'close' event. */
   closed (conn: WsConnection, code: number, reason: string): void {
     if (conn._state !== LIVE) return
     this.untrack(conn)

@@ -54,6 +54,21 @@ t.test('data messages keep a non-ponging peer alive', async (t) => {
   t.equal(app.wsConnections.size, 1)
 })
 
+t.test('ping frames from a peer that never answers pings are proof of life too', async (t) => {
+  const { app, url } = await startApp(t, { interval, timeout }, (app) => {
+    app.get('/echo', { websocket: true }, () => {})
+  })
+  const ws = await connect(t, `${url}/echo`, { autoPong: false })
+  let pongs = 0
+  ws.on('pong', () => { pongs++ })
+  const pinger = setInterval(() => ws.ping(), 40)
+  t.teardown(() => clearInterval(pinger))
+  await sleep(interval * 8)
+  t.equal(ws.readyState, ws.OPEN)
+  t.equal(app.wsConnections.stats().timedOut, 0)
+  t.ok(pongs > 0, 'the server answers ping frames')
+})
+
 t.test('a dead socket that ignores the close frame is destroyed after closeTimeout', async (t) => {
   const { app, url } = await startApp(t, { interval, timeout, closeTimeout: 100 }, (app) => {
     app.get('/echo', { websocket: true }, () => {})

@@ -56,6 +56,23 @@ t.test('json mode: a peer that answers json pings stays; one that does not is dr
   t.equal(app.wsConnections.count('/chat'), 1)
 })
 
+t.test('json mode: a pong that does not echo the last timestamp proves life but leaves latency alone', async (t) => {
+  const { app, url } = await startApp(t, { interval, timeout }, echoRoutes)
+  const ws = await connect(t, `${url}/chat`)
+  let pings = 0
+  ws.on('message', (data) => {
+    const msg = JSON.parse(data.toString())
+    if (msg.type !== 'ping') return
+    pings++
+    ws.send(JSON.stringify({ type: 'pong', timestamp: msg.timestamp - 1 }))
+  })
+  await sleep(interval * 6)
+  t.ok(pings >= 3, `${pings} pings answered with a wrong timestamp`)
+  t.equal(ws.readyState, ws.OPEN, 'never declared dead')
+  t.equal(app.wsConnections.stats().timedOut, 0)
+  t.equal(([...app.wsConnections][0] as WsConnection).latency, null, 'latency unchanged')
+})
+
 t.test('peer-initiated json pings are answered at once on json and frame routes, never delivered', async (t) => {
   const { url } = await startApp(t, { interval: 10_000, timeout: 10_000 }, echoRoutes)
   for (const route of ['/chat', '/echo']) {

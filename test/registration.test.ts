@@ -2,10 +2,9 @@ import t from 'tap'
 import Fastify, { type FastifyInstance } from 'fastify'
 import websocket from '@fastify/websocket'
 import WebSocket from 'ws'
-import { Writable } from 'node:stream'
 import type { AddressInfo } from 'node:net'
 import heartbeat, { WsConnection } from '../lib/index.js'
-import { collect, connect, once, startApp, until } from './helpers/index.js'
+import { collect, connect, logLines, once, startApp, until } from './helpers/index.js'
 
 type Tap = Parameters<Parameters<typeof t.test>[0]>[0]
 
@@ -226,13 +225,7 @@ t.test('no leak: 1000 sequential connect/close cycles', async (t) => {
 })
 
 t.test('a listener that throws on connect breaks neither that connection nor others', async (t) => {
-  const lines: string[] = []
-  const stream = new Writable({
-    write (chunk, _encoding, callback) {
-      lines.push(chunk.toString())
-      callback()
-    }
-  })
+  const { lines, stream } = logLines()
   const { app, url } = await startApp(t, { interval: 50, timeout: 100 }, (app) => {
     app.get('/echo', { websocket: true }, (socket) => {
       socket.on('message', (data) => socket.send(data))
@@ -259,13 +252,7 @@ t.test('a listener that throws on connect breaks neither that connection nor oth
 })
 
 t.test('the websocket option is ignored with a warning when @fastify/websocket came first', async (t) => {
-  const lines: string[] = []
-  const stream = new Writable({
-    write (chunk, _encoding, callback) {
-      lines.push(chunk.toString())
-      callback()
-    }
-  })
+  const { lines, stream } = logLines()
   const app = Fastify({ logger: { level: 'warn', stream } })
   t.teardown(() => app.close())
   await app.register(websocket)
@@ -277,13 +264,7 @@ t.test('the websocket option is ignored with a warning when @fastify/websocket c
 })
 
 t.test('no warning when the plugin registers @fastify/websocket with the websocket option', async (t) => {
-  const lines: string[] = []
-  const stream = new Writable({
-    write (chunk, _encoding, callback) {
-      lines.push(chunk.toString())
-      callback()
-    }
-  })
+  const { lines, stream } = logLines()
   const app = Fastify({ logger: { level: 'warn', stream } })
   await app.register(heartbeat, { websocket: { options: { maxPayload: 10 } } })
   app.get('/ws', { websocket: true }, () => {})

@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance, type FastifyHttpOptions } from 'fastify'
 import type { Server } from 'node:http'
 import WebSocket, { type ClientOptions } from 'ws'
 import type { AddressInfo } from 'node:net'
+import { Writable } from 'node:stream'
 import heartbeat, { type FastifyWsHeartbeatOptions } from '../../lib/index.js'
 
 export interface TestTap {
@@ -65,4 +66,16 @@ export function collect (ws: WebSocket): string[] {
   const got: string[] = []
   ws.on('message', (data, isBinary) => { if (!isBinary) got.push(data.toString()) })
   return got
+}
+
+/** A stream for Fastify's logger that keeps every line it is given. */
+export function logLines (): { lines: string[], stream: Writable } {
+  const lines: string[] = []
+  const stream = new Writable({
+    write (chunk, _encoding, callback) {
+      lines.push(chunk.toString())
+      callback()
+    }
+  })
+  return { lines, stream }
 }
