@@ -68,6 +68,13 @@ export class Scheduler<T> {
     this.timerAt = -Infinity
     const now = Date.now()
     const heap = this.heap
+    // Timers run on a monotonic clock and Date.now() can lag it by a millisecond: a wake-up
+    // that finds nothing due yet is not a tick (nothing visited, nothing to judge after).
+    if (heap.length > 0 && heap[0] > now) {
+      this.timerAt = Infinity
+      this.arm(heap[0])
+      return
+    }
     while (heap.length > 0 && heap[0] <= now) {
       const due = this.pop()
       const bucket = this.buckets.get(due) as T[]

@@ -59,3 +59,23 @@ t.test('afterTick runs once per tick; stop() cancels everything', async (t) => {
   t.equal(visits, 100, 'nothing after stop')
   t.equal(s.pending, 0)
 })
+
+t.test('a wake-up before Date.now() reaches the due time re-arms and is not a tick', async (t) => {
+  // Node's timers run on a monotonic clock; Date.now() may lag it. Simulate a 15 ms lag.
+  const realNow = Date.now
+  t.teardown(() => { Date.now = realNow })
+  let ticks = 0
+  const seen: Array<[number, number]> = []
+  const s = new Scheduler<number>((_item, due, now) => { seen.push([due, now]) }, () => { ticks++ })
+  t.teardown(() => s.stop())
+  const due = realNow() + 20
+  s.add(due, 1)
+  Date.now = () => realNow() - 15
+  await sleep(25)
+  t.equal(seen.length, 0, 'nothing visited before its due time by Date.now()')
+  t.equal(ticks, 0, 'the early wake-up did not count as a tick')
+  await sleep(60)
+  t.equal(seen.length, 1)
+  t.ok(seen[0][1] >= seen[0][0], 'visited at or after its due time')
+  t.equal(ticks, 1)
+})
