@@ -1,4 +1,5 @@
 import type { WebSocket } from 'ws'
+import { EPOCH } from './clock.js'
 import type { HeartbeatConfig, HeartbeatMode } from './options.js'
 
 /** The byte counter of the TCP socket under a WebSocket; absent for injected (in-memory) sockets. */
@@ -11,24 +12,30 @@ export const LIVE = 0
 /** Declared dead or closed: no longer counted, socket may still be closing. */
 export const GONE = 1
 
-/** One tracked WebSocket connection. */
+/**
+ * One tracked WebSocket connection. Its times are kept on the plugin's clock (see
+ * `clock.ts`) and shown in epoch ms by the getters.
+ */
 export class WsConnection {
-  readonly id: string
   readonly socket: WebSocket
   /** The route's URL pattern, e.g. `/chat/:room`. */
   readonly route: string
   readonly mode: HeartbeatMode
-  /** Epoch ms of the upgrade. */
-  readonly connectedAt: number
-  /** Epoch ms of the last proof of life: any inbound frame. */
-  lastSeen: number
   /** Round-trip time in ms of the last answered heartbeat, or `null` before the first. */
   latency: number | null = null
 
+  /** @internal id prefix of the manager */
+  _idPrefix: string
+  /** @internal sequence number within the manager; the id string is built when asked for */
+  _seq: number
+  /** @internal clock time of the upgrade */
+  _connectedAt: number
+  /** @internal clock time of the last proof of life */
+  _seen: number
   /** @internal */ _config: HeartbeatConfig
   /** @internal */ _state = LIVE
   /** @internal */ _input: ReadCounter | null
-  /** @internal next heartbeat due time (epoch ms), 0 when none is scheduled */
+  /** @internal next heartbeat due time, 0 when none is scheduled */
   _nextDue = 0
   /** @internal send time of the oldest unanswered heartbeat, 0 when none */
   _pingAt = 0
@@ -47,17 +54,33 @@ export class WsConnection {
   /** @internal deadline to destroy a socket that was sent a close frame, 0 when none */
   _killAt = 0
 
-  constructor (id: string, socket: WebSocket, route: string, config: HeartbeatConfig, now: number) {
-    this.id = id
+  constructor (idPrefix: string, seq: number, socket: WebSocket, route: string, config: HeartbeatConfig, now: number) {
+    this._idPrefix = idPrefix
+    this._seq = seq
     this.socket = socket
     this.route = route
     this.mode = config.mode
-    this.connectedAt = now
-    this.lastSeen = now
+    this._connectedAt = now
+    this._seen = now
     this._markAt = now
     this._config = config
     // `ws` keeps the net.Socket in `_socket`; an injected socket (injectWS) has no byte counters.
     const raw = (socket as unknown as { _socket?: Partial<ReadCounter> })._socket
     this._input = raw && typeof raw.bytesRead === 'number' ? raw as ReadCounter : null
+  }
+
+  /** Unique within the process's connection manager, e.g. `3f9a1c2e-1k`. */
+  get id (): string {
+    return this._idPrefix + '-' + this._seq.toString(36)
+  }
+
+  /** Epoch ms of the upgrade. */
+  get connectedAt (): number {
+    return EPOCH + this._connectedAt
+  }
+
+  /** Epoch ms of the last proof of life: any inbound frame. */
+  get lastSeen (): number {
+    return EPOCH + this._seen
   }
 }

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks'
 import { GONE, type WsConnection } from './connection.js'
+import { clock, EPOCH } from './clock.js'
 import { Scheduler, gridTime, gridTimeAfter, slotWidth } from './scheduler.js'
 import { sendFramePing } from './modes/frame.js'
 import { sendJsonPing } from './modes/json.js'
@@ -78,7 +79,7 @@ export class Heartbeats {
     if (conn._state === GONE) return
     if (conn._verdictAt === due) {
       conn._verdictAt = 0
-      if (conn.lastSeen >= conn._pingAt) conn._pingAt = 0
+      if (conn._seen >= conn._pingAt) conn._pingAt = 0
       else this.suspects.push(conn)
     }
     if (conn._nextDue === due) this.beat(conn, due)
@@ -89,7 +90,7 @@ export class Heartbeats {
     // Read the clock per heartbeat, not once per tick: if the loop stalls partway through
     // a round (a slow payload function, a GC pause), a ping stamped with the tick's start
     // would get its verdict ms after it really left.
-    const now = Date.now()
+    const now = clock()
     const { interval, timeout } = conn._config
     const socket = conn.socket
     if (socket.readyState !== OPEN) return
@@ -97,8 +98,8 @@ export class Heartbeats {
     // Traffic both ways already proves life and keeps proxies from idling the connection;
     // the next heartbeat is due one interval after the last inbound frame, which keeps
     // the detection bound at lastSeen + interval + timeout.
-    if (conn._sent && conn.lastSeen > conn._markAt) {
-      const next = gridTime(conn.lastSeen + interval, interval)
+    if (conn._sent && conn._seen > conn._markAt) {
+      const next = gridTime(conn._seen + interval, interval)
       if (next > now) {
         conn._markAt = now
         conn._sent = false
@@ -108,16 +109,16 @@ export class Heartbeats {
     }
 
     try {
-      if (conn.mode === 'json') sendJsonPing(conn, now)
+      if (conn.mode === 'json') sendJsonPing(conn, EPOCH + now)
       else sendFramePing(conn)
       conn._pingStamp = now
       conn._pingPerf = performance.now()
     } catch (err) {
       this.host.error(conn, err)
     }
-    if (conn._pingAt === 0 || conn.lastSeen >= conn._pingAt) {
+    if (conn._pingAt === 0 || conn._seen >= conn._pingAt) {
       // The verdict counts from when the ping left, after any time spent building it.
-      conn._pingAt = Date.now()
+      conn._pingAt = clock()
       const input = conn._input
       conn._readAtPing = input === null ? 0 : input.bytesRead
       conn._verdictAt = gridTimeAfter(conn._pingAt + timeout, interval)
@@ -136,7 +137,7 @@ export class Heartbeats {
   private afterTick (): void {
     if (this.suspects.length === 0 || this.judgeQueued) return
     this.judgeQueued = true
-    this.judgeQueuedAt = Date.now()
+    this.judgeQueuedAt = clock()
     this.hops = 0
     setImmediate(this.judge)
   }
@@ -148,7 +149,7 @@ export class Heartbeats {
    * behind it: one more turn of the loop reads it.
    */
   private readonly judge = (): void => {
-    const now = Date.now()
+    const now = clock()
     if (now - this.judgeQueuedAt > STALL_MS && this.hops < 2) {
       this.hops++
       this.judgeQueuedAt = now
@@ -160,14 +161,14 @@ export class Heartbeats {
     this.suspects = []
     for (const conn of suspects) {
       if (conn._state === GONE || conn._pingAt === 0) continue
-      if (conn.lastSeen >= conn._pingAt) {
+      if (conn._seen >= conn._pingAt) {
         conn._pingAt = 0
         continue
       }
       const input = conn._input
       // Bytes of a frame still in flight (a large message) prove life as well.
       if (input !== null && input.bytesRead > conn._readAtPing) {
-        conn.lastSeen = now
+        conn._seen = now
         conn._pingAt = 0
         continue
       }

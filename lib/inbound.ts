@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks'
 import type { WebSocket } from 'ws'
 import type { WsConnection } from './connection.js'
+import { clock, EPOCH } from './clock.js'
 import { isAnswerToLastPing } from './modes/frame.js'
 import { codecFor, MAX_HEARTBEAT_BYTES } from './modes/json.js'
 
@@ -58,15 +59,15 @@ function hookedEmit (this: HookedSocket, event: string | symbol, a?: unknown, b?
   const conn = this[kConnection]
   switch (event) {
     case 'message':
-      conn.lastSeen = Date.now()
+      conn._seen = clock()
       if (b === false && conn.mode !== 'off' && Buffer.isBuffer(a) && consumeJsonHeartbeat(conn, a)) return true
       break
     case 'pong':
-      conn.lastSeen = Date.now()
+      conn._seen = clock()
       if (isAnswerToLastPing(conn, a)) answered(conn)
       break
     case 'ping':
-      conn.lastSeen = Date.now()
+      conn._seen = clock()
       break
     case 'close':
       this[kHost].closed(conn, a as number, String(b ?? ''))
@@ -96,7 +97,7 @@ function consumeJsonHeartbeat (conn: WsConnection, data: Buffer): boolean {
     // A peer that floods pings without reading the answers would make the server queue
     // pongs without bound; past this backlog it gets none until it reads.
     if (conn.socket.readyState === 1 && conn.socket.bufferedAmount < MAX_PONG_BACKLOG) conn.socket.send(codec.pong(heartbeat))
-  } else if (conn.mode === 'json' && heartbeat.hasStamp && conn._pingStamp !== 0 && heartbeat.stamp === conn._pingStamp) {
+  } else if (conn.mode === 'json' && heartbeat.hasStamp && conn._pingStamp !== 0 && heartbeat.stamp === EPOCH + conn._pingStamp) {
     answered(conn)
   }
   return true

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
 import type { WebSocket } from 'ws'
 import { GONE, LIVE, WsConnection } from './connection.js'
+import { clock } from './clock.js'
 import { Heartbeats } from './heartbeat.js'
 import { hookSocket } from './inbound.js'
 import { drainConnections, validateDrainOptions, type DrainOptions } from './drain.js'
@@ -145,8 +146,8 @@ export class WsConnectionManager extends EventEmitter<WsConnectionManagerEvents>
 
   /** @internal */
   _track (socket: WebSocket, route: string, config: HeartbeatConfig): WsConnection {
-    const now = Date.now()
-    const conn = new WsConnection(this.idPrefix + '-' + (this.nextId++).toString(36), socket, route, config, now)
+    const now = clock()
+    const conn = new WsConnection(this.idPrefix, this.nextId++, socket, route, config, now)
     this.live.set(socket, conn)
     let set = this.byRoute.get(route)
     if (set === undefined) {
@@ -167,7 +168,7 @@ export class WsConnectionManager extends EventEmitter<WsConnectionManagerEvents>
   _close (conn: WsConnection, code: number, reason: string): void {
     const socket = conn.socket
     if (socket.readyState === OPEN) socket.close(code, reason)
-    if (socket.readyState !== 3 && conn._killAt === 0) this._heartbeats.deadline(conn, Date.now())
+    if (socket.readyState !== 3 && conn._killAt === 0) this._heartbeats.deadline(conn, clock())
   }
 
   /** @internal Resolves once no live connection is left. */

@@ -1,5 +1,7 @@
+import { clock, small } from './clock.js'
+
 /**
- * One timer for every connection: entries are grouped by their exact due time (epoch ms)
+ * One timer for every connection: entries are grouped by their exact due time (ms on the plugin's clock)
  * in buckets, and the timer is armed for the earliest bucket only. Heartbeats of one
  * interval fall on a shared grid (see `gridTime`), so a few hundred distinct due times
  * serve any number of connections; each round costs O(1) per connection plus O(log n)
@@ -57,7 +59,7 @@ export class Scheduler<T> {
   private arm (due: number): void {
     if (this.timer !== null) clearTimeout(this.timer)
     this.timerAt = due
-    this.timer = setTimeout(this.tick, Math.max(0, Math.ceil(due - Date.now())))
+    this.timer = setTimeout(this.tick, Math.max(0, Math.ceil(due - clock())))
     this.timer.unref()
   }
 
@@ -66,7 +68,7 @@ export class Scheduler<T> {
     // Entries added while visiting must not arm the timer: the heap may still hold an
     // earlier due time than theirs; the timer is armed once, for the earliest, below.
     this.timerAt = -Infinity
-    const now = Date.now()
+    const now = clock()
     const heap = this.heap
     // Timers run on a monotonic clock and Date.now() can lag it by a millisecond: a wake-up
     // that finds nothing due yet is not a tick (nothing visited, nothing to judge after).
@@ -135,16 +137,17 @@ export const SLOTS = 50
 export const MAX_SLOT_MS = 20
 export const VERDICT_SLOT_MS = 5
 
+// Whole milliseconds, so that due times stay small integers (see clock.ts).
 export function slotWidth (interval: number): number {
-  return Math.min(interval / SLOTS, MAX_SLOT_MS)
+  return Math.max(1, Math.floor(Math.min(interval / SLOTS, MAX_SLOT_MS)))
 }
 
 export function gridTime (time: number, interval: number): number {
   const slot = slotWidth(interval)
-  return Math.floor(time / slot) * slot
+  return small(Math.floor(time / slot) * slot)
 }
 
 export function gridTimeAfter (time: number, interval: number): number {
   const slot = Math.min(slotWidth(interval), VERDICT_SLOT_MS)
-  return Math.ceil(time / slot) * slot
+  return small(Math.ceil(time / slot) * slot)
 }

@@ -1,5 +1,6 @@
 import t from 'tap'
 import { Scheduler, gridTime, SLOTS } from '../lib/scheduler.js'
+import { clock, EPOCH } from '../lib/clock.js'
 import { sleep } from './helpers/index.js'
 
 t.test('gridTime rounds down to one of SLOTS phases per interval', async (t) => {
@@ -16,7 +17,7 @@ t.test('visits entries in due order, each at or after its due time, with one tim
   const visits: Array<[string, number, number]> = []
   const s = new Scheduler<string>((item, due, now) => { visits.push([item, due, now]) })
   t.teardown(() => s.stop())
-  const base = Date.now()
+  const base = clock()
   s.add(base + 60, 'c')
   s.add(base + 20, 'a')
   s.add(base + 40, 'b')
@@ -30,7 +31,7 @@ t.test('visits entries in due order, each at or after its due time, with one tim
 
 t.test('an entry added while visiting, due before the rest, is not delayed behind them', async (t) => {
   const seen: Array<[string, number]> = []
-  const base = Date.now()
+  const base = clock()
   const s = new Scheduler<string>((item, due, now) => {
     seen.push([item, now - due])
     if (item === 'first') s.add(now + 10, 'added')
@@ -48,7 +49,7 @@ t.test('afterTick runs once per tick; stop() cancels everything', async (t) => {
   let ticks = 0
   let visits = 0
   const s = new Scheduler<number>(() => { visits++ }, () => { ticks++ })
-  const base = Date.now()
+  const base = clock()
   for (let i = 0; i < 100; i++) s.add(base + 10, i)
   s.add(base + 500, -1)
   await sleep(60)
@@ -68,7 +69,7 @@ t.test('a wake-up before Date.now() reaches the due time re-arms and is not a ti
   const seen: Array<[number, number]> = []
   const s = new Scheduler<number>((_item, due, now) => { seen.push([due, now]) }, () => { ticks++ })
   t.teardown(() => s.stop())
-  const due = realNow() + 20
+  const due = realNow() - EPOCH + 20
   s.add(due, 1)
   Date.now = () => realNow() - 15
   await sleep(25)
