@@ -33,6 +33,11 @@ async function measure (kind: ServerKind, opts: MemoryOptions, run: number): Pro
   try {
     const before = await server.call<Mem>('mem')
     const { opened } = await openConnections(loads, `ws://127.0.0.1:${port}/ws`, opts.connections)
+    // Every connection carries a little application traffic on both servers: `ws` keeps a
+    // receive buffer list on a socket once any frame has arrived (about 170 B), which a plain
+    // connection that never received a frame does not have and a heartbeated one always does;
+    // without this the plain baseline would be a connection no real application has.
+    await Promise.all(loads.map((l) => l.call('echo', { ms: 200, size: 64 })))
     // Every connection pinged and answered a few times: the steady state.
     await sleep(3 * opts.interval)
     const after = await server.call<Mem>('mem')
