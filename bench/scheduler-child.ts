@@ -50,7 +50,7 @@ const socket = {
 function runPlugin (): Promise<SchedulerRun> {
   const heartbeatConfig: HeartbeatConfig = { mode: 'frame', interval: cfg.interval, timeout: cfg.timeout, closeTimeout: 1000, json: DEFAULT_JSON }
   let deaths = 0
-  const hb = new Heartbeats({ dead: () => { deaths++ }, error: () => {} })
+  const hb = new Heartbeats({ dead: () => { deaths++ }, error: () => {}, population: () => cfg.n })
   // Wrap the one timer callback: the whole cost of a round (beats, verdicts, re-arming).
   const scheduler = hb.scheduler as unknown as { tick: () => void }
   const tick = scheduler.tick

@@ -15,6 +15,8 @@ export interface HeartbeatHost {
   dead (conn: WsConnection): void
   /** Called when sending a heartbeat failed (a throwing `json.payload`, for instance). */
   error (conn: WsConnection, err: unknown): void
+  /** Connections that may be heartbeated, to size the slots (an estimate is enough). */
+  population (): number
 }
 
 /**
@@ -25,7 +27,8 @@ export interface HeartbeatHost {
  *                                            └─ ping (frame or JSON); next due = due + interval
  *                                                 (the connection keeps its slot); verdict at
  *                                                 ping + timeout (up to 5 ms later, on a grid)
- *                                                 unless an older ping is already waiting for one
+ *                                                 unless an older ping is already waiting for one;
+ *                                                 scheduled at the next due if that comes first
  *   verdict ─ proof of life since that ping (any inbound frame, or bytes read) → alive
  *           └ none yet → judged after pending input is read (setImmediate) → dead
  *   dead ─ removed from the counts, close 1011, destroyed at now + closeTimeout
@@ -55,8 +58,9 @@ export class Heartbeats {
     // A random phase spreads a burst of connections (every client reconnecting after a
     // deploy) over the whole interval instead of pinging them all at once; the first
     // heartbeat is early, never late.
-    let at = gridTime(now + interval * (1 - Math.random()), interval)
-    if (at <= now) at += slotWidth(interval)
+    const pop = this.host.population()
+    let at = gridTime(now + interval * (1 - Math.random()), interval, pop)
+    if (at <= now) at += slotWidth(interval, pop)
     this.due(conn, at)
   }
 
@@ -92,14 +96,19 @@ export class Heartbeats {
     // would get its verdict ms after it really left.
     const now = clock()
     const { interval, timeout } = conn._config
+    // A ping whose verdict was left for this heartbeat (see below) and is still unanswered.
+    if (conn._pingAt !== 0 && conn._verdictAt === 0 && conn._seen < conn._pingAt) {
+      this.verdict(conn, gridTimeAfter(conn._pingAt + timeout, interval))
+    }
     const socket = conn.socket
     if (socket.readyState !== OPEN) return
+    const pop = this.host.population()
 
     // Traffic both ways already proves life and keeps proxies from idling the connection;
     // the next heartbeat is due one interval after the last inbound frame, which keeps
     // the detection bound at lastSeen + interval + timeout.
     if (conn._sent && conn._seen > conn._markAt) {
-      const next = gridTime(conn._seen + interval, interval)
+      const next = gridTime(conn._seen + interval, interval, pop)
       if (next > now) {
         conn._markAt = now
         conn._sent = false
@@ -116,22 +125,32 @@ export class Heartbeats {
     } catch (err) {
       this.host.error(conn, err)
     }
+    conn._markAt = now
+    conn._sent = false
+    // Keep this connection's phase even after a late tick, so that a stall does not
+    // gather every connection into the same slot for good.
+    let next = gridTime(due + interval, interval, pop)
+    if (next <= now) next = gridTime(due + (Math.floor((now - due) / interval) + 1) * interval, interval, pop)
+    if (next <= now) next = now + interval
+    this.due(conn, next)
     if (conn._pingAt === 0 || conn._seen >= conn._pingAt) {
       // The verdict counts from when the ping left, after any time spent building it.
       conn._pingAt = clock()
       const input = conn._input
       conn._readAtPing = input === null ? 0 : input.bytesRead
-      conn._verdictAt = gridTimeAfter(conn._pingAt + timeout, interval)
-      this.scheduler.add(conn._verdictAt, conn)
+      const verdictAt = gridTimeAfter(conn._pingAt + timeout, interval)
+      // Almost every ping is answered within ms. When the next heartbeat comes no later
+      // than the verdict would (timeout >= interval, the usual case), the verdict is
+      // scheduled only then, and only if the ping is still unanswered: one scheduler
+      // entry and one wake-up per heartbeat instead of two. Ticks run in due order, so
+      // the verdict still comes at its time.
+      if (verdictAt < next) this.verdict(conn, verdictAt)
     }
-    conn._markAt = now
-    conn._sent = false
-    // Keep this connection's phase even after a late tick, so that a stall does not
-    // gather every connection into the same slot for good.
-    let next = gridTime(due + interval, interval)
-    if (next <= now) next = gridTime(due + (Math.floor((now - due) / interval) + 1) * interval, interval)
-    if (next <= now) next = now + interval
-    this.due(conn, next)
+  }
+
+  private verdict (conn: WsConnection, at: number): void {
+    conn._verdictAt = at
+    this.scheduler.add(at, conn)
   }
 
   private afterTick (): void {

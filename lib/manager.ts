@@ -56,7 +56,8 @@ export class WsConnectionManager extends EventEmitter<WsConnectionManagerEvents>
     this._maxConnections = maxConnections
     this._heartbeats = new Heartbeats({
       dead: (conn) => this.died(conn),
-      error: (conn, err) => this.log.error({ err, route: conn.route, id: conn.id }, 'fastify-ws-heartbeat: sending a heartbeat failed')
+      error: (conn, err) => this.log.error({ err, route: conn.route, id: conn.id }, 'fastify-ws-heartbeat: sending a heartbeat failed'),
+      population: () => this.live.size
     })
   }
 

@@ -124,26 +124,33 @@ export class Scheduler<T> {
 }
 
 /**
- * Heartbeats are spread over slots of at most MAX_SLOT_MS (and at least SLOTS per
- * interval): each tick sends one slot's heartbeats. Wider slots mean fewer wake-ups and
- * larger batches of pongs to read (less CPU: measured in BENCHMARKS.md), narrower ones
- * smaller bursts (less event-loop delay); 20 ms is the compromise measured at 10 000
- * connections per second. A heartbeat's due time is rounded down to its slot (it may
- * leave a little early, never late). A verdict's is rounded up to a finer grid of at most
- * VERDICT_SLOT_MS: it may come that much late, never early, and the verdicts of one
- * tick's heartbeats still share a wake-up or two.
+ * Heartbeats are spread over slots, and each tick sends one slot's heartbeats. Wider
+ * slots mean fewer wake-ups and larger batches of pongs to read (less CPU: measured in
+ * BENCHMARKS.md), narrower ones smaller bursts (less event-loop delay). A slot is
+ * MAX_SLOT_MS wide (the compromise measured at 10 000 heartbeats a second), or wider
+ * when there are too few connections to fill it with PER_TICK heartbeats, since a tick
+ * has a fixed cost (a wake-up, cold caches) that a handful of heartbeats cannot repay;
+ * never wider than 1/SLOTS of the interval, so a heartbeat leaves at most 2 % of the
+ * interval early, and a tick never carries more than max(PER_TICK, MAX_SLOT_MS worth).
+ * A heartbeat's due time is rounded down to its slot (it may leave a little early, never
+ * late). A verdict's is rounded up to a finer grid of at most VERDICT_SLOT_MS: it may
+ * come that much late, never early, and the verdicts of one tick's heartbeats still
+ * share a wake-up or two.
  */
 export const SLOTS = 50
 export const MAX_SLOT_MS = 20
+export const PER_TICK = 200
 export const VERDICT_SLOT_MS = 5
 
-// Whole milliseconds, so that due times stay small integers (see clock.ts).
-export function slotWidth (interval: number): number {
-  return Math.max(1, Math.floor(Math.min(interval / SLOTS, MAX_SLOT_MS)))
+/** Slot width in whole ms (due times stay small integers: see clock.ts). */
+export function slotWidth (interval: number, population = 0): number {
+  const perMs = population / interval
+  const filled = perMs > 0 ? Math.max(MAX_SLOT_MS, PER_TICK / perMs) : MAX_SLOT_MS
+  return Math.max(1, Math.floor(Math.min(interval / SLOTS, filled)))
 }
 
-export function gridTime (time: number, interval: number): number {
-  const slot = slotWidth(interval)
+export function gridTime (time: number, interval: number, population = 0): number {
+  const slot = slotWidth(interval, population)
   return small(Math.floor(time / slot) * slot)
 }
 

@@ -113,3 +113,39 @@ t.test('counts per route pattern and untracking on close', async (t) => {
   await until(() => app.wsConnections.count('/room/:id') === 1, 2000)
   t.same(app.wsConnections.stats().routes, { '/room/:id': 1, '/echo': 1 })
 })
+
+t.test('timeout shorter than interval: the verdict comes timeout after the ping, not at the next heartbeat', async (t) => {
+  const { app, url } = await startApp(t, { interval: 400, timeout: 100, closeTimeout: 200 }, (app) => {
+    app.get('/echo', { websocket: true }, () => {})
+  })
+  const ws = await connect(t, `${url}/echo`, { autoPong: false })
+  let pingAt = 0
+  ws.once('ping', () => { pingAt = Date.now() })
+  await once(app.wsConnections, 'timeout', 3000)
+  const after = Date.now() - pingAt
+  t.ok(pingAt > 0, 'the peer saw the ping')
+  t.ok(after >= 100 - 5, `not before timeout (${after} ms after the ping)`)
+  t.ok(after <= 100 + 60, `timeout after the ping, well before the next heartbeat at 400 (${after} ms)`)
+})
+
+t.test('a dead peer on a socket the application is closing is still declared dead', async (t) => {
+  // The peer's pongs and close frames are dropped: a ws client whose socket stops reading.
+  const { app, url } = await startApp(t, { interval: 100, timeout: 150, closeTimeout: 200 }, (app) => {
+    app.get('/echo', { websocket: true }, () => {})
+  })
+  const ws = await connect(t, `${url}/echo`, { autoPong: false })
+  const conn = [...app.wsConnections][0] as WsConnection
+  await once(ws, 'ping', 1000)
+  // Freeze the peer: nothing it sends reaches the server any more, and it answers nothing.
+  const raw = (ws as unknown as { _socket: import('node:net').Socket })._socket
+  raw.pause()
+  raw.write = () => true
+  const closedAt = Date.now()
+  conn.socket.close(1000, 'bye')
+  t.equal(conn.socket.readyState, conn.socket.CLOSING)
+  await once(app.wsConnections, 'timeout', 3000)
+  const elapsed = Date.now() - closedAt
+  t.ok(elapsed <= 100 + 150 + 60, `dropped within interval + timeout of the close (${elapsed} ms)`)
+  t.equal(app.wsConnections.size, 0)
+  raw.destroy()
+})

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { Scheduler, gridTime, SLOTS } from '../lib/scheduler.js'
+import { Scheduler, gridTime, slotWidth, SLOTS, MAX_SLOT_MS, PER_TICK } from '../lib/scheduler.js'
 import { clock, EPOCH } from '../lib/clock.js'
 import { sleep } from './helpers/index.js'
 
@@ -11,6 +11,19 @@ t.test('gridTime rounds down to one of SLOTS phases per interval', async (t) => 
     t.ok(time - g < interval / SLOTS, 'less than one slot early')
   }
   t.equal(gridTime(25, 1000), 20)
+})
+
+t.test('slots: MAX_SLOT_MS wide, wider when too few connections fill one, never over 1/SLOTS of the interval', async (t) => {
+  t.equal(slotWidth(1000, 10_000), MAX_SLOT_MS, '10 000 heartbeats a second fill 20 ms slots')
+  t.equal(slotWidth(20_000, 1_000_000), MAX_SLOT_MS)
+  t.equal(slotWidth(20_000, 50_000), 80, `50 000 per 20 s: ${PER_TICK} per 80 ms slot`)
+  t.equal(slotWidth(20_000, 1), 20_000 / SLOTS, 'a lone connection: capped at 1/SLOTS of the interval')
+  t.equal(slotWidth(100, 5), 2)
+  t.equal(slotWidth(30, 5), 1, 'whole ms, at least 1')
+  for (const pop of [1, 10, 1000, 50_000]) {
+    const g = gridTime(123_456, 20_000, pop)
+    t.ok(Number.isInteger(g) && g <= 123_456 && 123_456 - g < slotWidth(20_000, pop), `grid for ${pop}`)
+  }
 })
 
 t.test('visits entries in due order, each at or after its due time, with one timer', async (t) => {
