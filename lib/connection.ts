@@ -21,8 +21,12 @@ export class WsConnection {
   /** The route's URL pattern, e.g. `/chat/:room`. */
   readonly route: string
   readonly mode: HeartbeatMode
-  /** Round-trip time in ms of the last answered heartbeat, or `null` before the first. */
-  latency: number | null = null
+  /**
+   * @internal round-trip time in ms of the last answered heartbeat, -1 before the first:
+   * always a number, so V8 keeps the field as an unboxed double updated in place, where a
+   * field that may hold `null` gets a fresh heap number (and a write barrier) per pong.
+   */
+  _latency = -1
 
   /** @internal id prefix of the manager */
   _idPrefix: string
@@ -72,6 +76,11 @@ export class WsConnection {
   /** Unique within the process's connection manager, e.g. `3f9a1c2e-1k`. */
   get id (): string {
     return this._idPrefix + '-' + this._seq.toString(36)
+  }
+
+  /** Round-trip time in ms of the last answered heartbeat, or `null` before the first. */
+  get latency (): number | null {
+    return this._latency < 0 ? null : this._latency
   }
 
   /** Epoch ms of the upgrade. */

@@ -145,6 +145,8 @@ export class Heartbeats {
       // entry and one wake-up per heartbeat instead of two. Ticks run in due order, so
       // the verdict still comes at its time.
       if (verdictAt < next) this.verdict(conn, verdictAt)
+      // A verdict still queued for an older ping (answered since) must not judge this one.
+      else conn._verdictAt = 0
     }
   }
 

@@ -82,7 +82,7 @@ function hookedEmit (this: HookedSocket, event: string | symbol, a?: unknown, b?
 }
 
 function answered (conn: WsConnection): void {
-  conn.latency = performance.now() - conn._pingPerf
+  conn._latency = performance.now() - conn._pingPerf
   conn._pingStamp = 0
 }
 

@@ -149,3 +149,21 @@ t.test('a dead peer on a socket the application is closing is still declared dea
   t.equal(app.wsConnections.size, 0)
   raw.destroy()
 })
+
+t.test('timeout over twice the interval: a late answer, then silence, is judged timeout after that answer', async (t) => {
+  // A verdict queued for an older ping must not judge the newer ping sent after the answer.
+  const { app, url } = await startApp(t, { interval: 100, timeout: 250, closeTimeout: 200 }, (app) => {
+    app.get('/echo', { websocket: true }, () => {})
+  })
+  const ws = await connect(t, `${url}/echo`, { autoPong: false })
+  let answeredAt = 0
+  ws.once('ping', () => {
+    // Answer the first heartbeat late (after the next one is due), then never again.
+    setTimeout(() => { answeredAt = Date.now(); ws.pong() }, 150)
+  })
+  await once(app.wsConnections, 'timeout', 3000)
+  const after = Date.now() - answeredAt
+  t.ok(answeredAt > 0, 'the peer answered once')
+  t.ok(after >= 250 - 5, `not before timeout after the last proof of life (${after} ms)`)
+  t.ok(after <= 100 + 250 + 60, `within interval + timeout of it (${after} ms)`)
+})
