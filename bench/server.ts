@@ -68,6 +68,23 @@ function echo (socket: WebSocket): void {
   socket.on('message', (data, isBinary) => socket.send(data as Buffer, { binary: isBinary }))
 }
 
+// The `ws` README's heartbeat, shared by the sweep and the timer-per-connection baselines
+// so that they differ only in how the checks are driven.
+function markAlive (socket: AliveSocket): void {
+  socket.isAlive = true
+  socket.on('pong', function (this: AliveSocket) { this.isAlive = true })
+}
+
+function readmeCheck (socket: AliveSocket): void {
+  if (socket.isAlive === false) {
+    deaths++
+    socket.terminate()
+    return
+  }
+  socket.isAlive = false
+  socket.ping()
+}
+
 function block (ms: number): void {
   const end = Date.now() + ms
   while (Date.now() < end) { /* the server's event loop is stuck */ }
@@ -94,20 +111,9 @@ async function startFastify (): Promise<void> {
 
   if (cfg.kind === 'sweep') {
     // The ws README, verbatim in substance.
-    fastify.websocketServer.on('connection', (socket: AliveSocket) => {
-      socket.isAlive = true
-      socket.on('pong', function (this: AliveSocket) { this.isAlive = true })
-    })
+    fastify.websocketServer.on('connection', markAlive)
     setInterval(() => {
-      for (const socket of fastify.websocketServer.clients as Set<AliveSocket>) {
-        if (socket.isAlive === false) {
-          deaths++
-          socket.terminate()
-          continue
-        }
-        socket.isAlive = false
-        socket.ping()
-      }
+      for (const socket of fastify.websocketServer.clients as Set<AliveSocket>) readmeCheck(socket)
       if (stallNext > 0) {
         const ms = stallNext
         stallNext = 0
@@ -116,17 +122,8 @@ async function startFastify (): Promise<void> {
     }, cfg.interval)
   } else if (cfg.kind === 'timer') {
     fastify.websocketServer.on('connection', (socket: AliveSocket) => {
-      socket.isAlive = true
-      socket.on('pong', function (this: AliveSocket) { this.isAlive = true })
-      socket.timer = setInterval(() => {
-        if (socket.isAlive === false) {
-          deaths++
-          socket.terminate()
-          return
-        }
-        socket.isAlive = false
-        socket.ping()
-      }, cfg.interval)
+      markAlive(socket)
+      socket.timer = setInterval(() => readmeCheck(socket), cfg.interval)
       socket.on('close', () => clearInterval(socket.timer))
     })
   }

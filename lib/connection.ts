@@ -23,8 +23,8 @@ export class WsConnection {
   readonly mode: HeartbeatMode
   /**
    * @internal round-trip time in ms of the last answered heartbeat, -1 before the first:
-   * always a number, so V8 keeps the field as an unboxed double updated in place, where a
-   * field that may hold `null` gets a fresh heap number (and a write barrier) per pong.
+   * always a number, so V8 keeps the field as a double it updates in place, where a field
+   * that may hold `null` gets a fresh heap number (and a write barrier) per pong.
    */
   _latency = -1
 

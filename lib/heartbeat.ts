@@ -136,6 +136,8 @@ export class Heartbeats {
     if (conn._pingAt === 0 || conn._seen >= conn._pingAt) {
       // The verdict counts from when the ping left, after any time spent building it.
       conn._pingAt = clock()
+      // A verdict still queued for an older ping (answered since) must not judge this one.
+      conn._verdictAt = 0
       const input = conn._input
       conn._readAtPing = input === null ? 0 : input.bytesRead
       const verdictAt = gridTimeAfter(conn._pingAt + timeout, interval)
@@ -145,8 +147,6 @@ export class Heartbeats {
       // entry and one wake-up per heartbeat instead of two. Ticks run in due order, so
       // the verdict still comes at its time.
       if (verdictAt < next) this.verdict(conn, verdictAt)
-      // A verdict still queued for an older ping (answered since) must not judge this one.
-      else conn._verdictAt = 0
     }
   }
 

@@ -167,3 +167,25 @@ t.test('timeout over twice the interval: a late answer, then silence, is judged 
   t.ok(after >= 250 - 5, `not before timeout after the last proof of life (${after} ms)`)
   t.ok(after <= 100 + 250 + 60, `within interval + timeout of it (${after} ms)`)
 })
+
+for (const [step, label] of [[3_600_000, 'forward'], [-3_600_000, 'back']] as const) {
+  t.test(`an hour's step of the wall clock ${label} neither kills a live peer nor hides a dead one`, async (t) => {
+    const { app, url } = await startApp(t, { interval: 100, timeout: 150, closeTimeout: 200 }, (app) => {
+      app.get('/echo', { websocket: true }, () => {})
+    })
+    await connect(t, `${url}/echo`)
+    await connect(t, `${url}/echo`, { autoPong: false })
+    const realNow = Date.now
+    t.teardown(() => { Date.now = realNow })
+    // An NTP correction or a resumed VM: the heartbeat timeline runs on the monotonic clock.
+    Date.now = () => realNow() + step
+    const start = performance.now()
+    const [dead] = await once<[WsConnection]>(app.wsConnections, 'timeout', 2000)
+    const elapsed = performance.now() - start
+    t.ok(elapsed <= 100 + 150 + 60, `the silent peer dropped within interval + timeout (${Math.round(elapsed)} ms)`)
+    await sleep(500)
+    t.equal(app.wsConnections.size, 1, 'the answering peer is still there')
+    t.equal(app.wsConnections.stats().timedOut, 1)
+    t.not([...app.wsConnections][0], dead)
+  })
+}
