@@ -169,14 +169,14 @@ t.test('stats() shape', async (t) => {
     app.get('/a', { websocket: true }, () => {})
     app.get('/b/:id', { websocket: true }, () => {})
   })
-  t.same(app.wsConnections.stats(), { connections: 0, routes: {}, accepted: 0, timedOut: 0, draining: false })
+  t.same(app.wsConnections.stats(), { connections: 0, routes: {}, accepted: 0, timedOut: 0, draining: false, broadcastSkipped: 0 })
   const a = await connect(t, `${url}/a`)
   await connect(t, `${url}/b/1`)
   await connect(t, `${url}/b/2`)
-  t.strictSame(app.wsConnections.stats(), { connections: 3, routes: { '/a': 1, '/b/:id': 2 }, accepted: 3, timedOut: 0, draining: false })
+  t.strictSame(app.wsConnections.stats(), { connections: 3, routes: { '/a': 1, '/b/:id': 2 }, accepted: 3, timedOut: 0, draining: false, broadcastSkipped: 0 })
   a.close()
   await until(() => app.wsConnections.size === 2, 2000)
-  t.strictSame(app.wsConnections.stats(), { connections: 2, routes: { '/b/:id': 2 }, accepted: 3, timedOut: 0, draining: false })
+  t.strictSame(app.wsConnections.stats(), { connections: 2, routes: { '/b/:id': 2 }, accepted: 3, timedOut: 0, draining: false, broadcastSkipped: 0 })
 })
 
 t.test('connect and disconnect events, with the close code and reason', async (t) => {
