@@ -1,60 +1,9 @@
 import t from 'tap'
-import { createHash } from 'node:crypto'
-import { once } from 'node:events'
-import { createServer, type AddressInfo, type Socket } from 'node:net'
-import type { Test } from 'tap'
 import { HeartbeatClient, type ReconnectingInfo } from '../../lib/client/index.js'
 import { client, next, sleep, until } from '../helpers/client.js'
+import { accept, closeFrame, rawServer } from '../helpers/raw-ws.js'
 
 t.setTimeout(30_000)
-
-/**
- * A TCP server on 127.0.0.1 that speaks only as much HTTP/WebSocket as each test needs:
- * `onRequest` gets every accepted socket and the request head once it is complete.
- */
-async function rawServer (t: Test, onRequest: (socket: Socket, head: string) => void) {
-  const sockets = new Set<Socket>()
-  /** Connections the client ended or destroyed (our side stays open: allowHalfOpen). */
-  let ended = 0
-  // allowHalfOpen: the client's FIN after its close frame does not end our side; each
-  // test decides whether the TCP connection is ever ended.
-  const server = createServer({ allowHalfOpen: true }, (socket) => {
-    sockets.add(socket)
-    socket.on('close', () => sockets.delete(socket))
-    socket.on('end', () => { ended++ })
-    socket.on('error', () => {})
-    let head = ''
-    const onData = (chunk: Buffer): void => {
-      head += chunk.toString('latin1')
-      if (!head.includes('\r\n\r\n')) return
-      socket.off('data', onData)
-      // Keep reading (and discarding) so that the client's FIN is seen as 'end'.
-      socket.resume()
-      onRequest(socket, head)
-    }
-    socket.on('data', onData)
-  })
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  t.teardown(() => {
-    for (const socket of sockets) socket.destroy()
-    server.close()
-  })
-  return { url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}`, ended: () => ended }
-}
-
-/** Completes the upgrade by hand (RFC 6455 4.2.2), so the test owns the TCP connection. */
-function accept (socket: Socket, head: string): void {
-  const key = /sec-websocket-key:\s*(\S+)/i.exec(head)?.[1] ?? ''
-  const digest = createHash('sha1').update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64')
-  socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${digest}\r\n\r\n`)
-}
-
-/** An unmasked server close frame. */
-function closeFrame (code: number, reason: string): Buffer {
-  const body = Buffer.concat([Buffer.from([code >> 8, code & 0xff]), Buffer.from(reason)])
-  return Buffer.concat([Buffer.from([0x88, body.length]), body])
-}
 
 function record (c: HeartbeatClient) {
   const log = { events: [] as unknown[][], reconnecting: [] as ReconnectingInfo[], errors: [] as Error[] }
