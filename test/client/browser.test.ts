@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net'
 import { extname, join } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { WebSocketServer, type WebSocket } from 'ws'
+import { until } from '../helpers/client.js'
 
 // A real browser, loading the ES-module build (dist/esm/client and the dist/esm/rules it
 // imports, made by `npm run build`) and the example page, against a plain node:http + ws
@@ -57,6 +58,8 @@ async function startServer (t: tap.Test) {
   const received: string[] = []
   // Upgrade requests to /hang are read and never answered, as by a stuck proxy or server.
   const hanging = new Set<import('node:stream').Duplex>()
+  /** [when, bytes] of each message a /slowread connection received. */
+  const uploads: Array<[number, number]> = []
   chat.on('connection', (ws: WebSocket) => {
     ws.send('{"type":"ping","timestamp":5}')
     ws.send(Buffer.from([1, 2, 3]))
@@ -87,6 +90,15 @@ async function startServer (t: tap.Test) {
       socket.on('close', () => hanging.delete(socket))
       return
     }
+    if (req.url === '/slowread') {
+      // Never answers, and reads at most 32 KiB every 10 ms (about 3 MB/s).
+      return silent.handleUpgrade(req, socket, head, (ws) => {
+        ws.on('message', (data: Buffer) => uploads.push([performance.now(), data.length]))
+        socket.pause()
+        const timer = setInterval(() => socket.read(Math.min(32 * 1024, socket.readableLength)), 10)
+        socket.on('close', () => clearInterval(timer))
+      })
+    }
     const wss = req.url === '/chat' ? chat : req.url === '/silent' ? silent : undefined
     if (wss === undefined) return socket.destroy()
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req))
@@ -99,7 +111,7 @@ async function startServer (t: tap.Test) {
     server.closeAllConnections()
     server.close()
   })
-  return { origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, chat, received, hanging }
+  return { origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, chat, received, hanging, uploads }
 }
 
 function safeParse (text: string): Record<string, unknown> | undefined {
@@ -191,6 +203,32 @@ function run (): void {
     // A page cannot destroy a TCP connection; close() on a connecting WebSocket is what it
     // can do, and the browser decides when the connection goes.
     await page.evaluate(() => (window as any).hang.close())
+    t.same(errors, [], 'no uncaught errors in the page')
+  })
+
+  t.test('data leaving the page (bufferedAmount shrinking) proves the server is reading', async (t) => {
+    const { origin, uploads } = await startServer(t)
+    const { page, errors } = await newPage(t, browser)
+    await page.goto(`${origin}/test.html`)
+    const upload = 16 * 1024 * 1024
+    const start = performance.now()
+    await page.evaluate((upload) => {
+      const c = (window as any).upload = (window as any).open('/slowread', { interval: 1000, timeout: 2000, reconnect: false })
+      c.on('open', () => c.send(new ArrayBuffer(upload)))
+    }, upload)
+    // Chromium's bufferedAmount falls in steps of ~1.5 MB, up to ~2 s apart on a busy
+    // machine: hence timeout 2000. The upload takes ~5 s to be read (and send() itself
+    // can hold the page for a second or two).
+    await until(t, 'the server read the whole upload', () => uploads.length > 0, 20_000)
+    const took = uploads[0][0] - start
+    t.equal(uploads[0][1], upload)
+    t.ok(took > 1000 + 2000, `reading took ${took.toFixed(0)} ms, more than interval + timeout`)
+    const result = await page.evaluate(() => ({
+      state: (window as any).upload.state,
+      events: (window as any).events.filter((e: unknown[]) => e[0] === '/slowread').map((e: unknown[]) => e[1])
+    }))
+    t.equal(result.state, 'open', 'still open, though the server never answered a heartbeat')
+    t.same(result.events, ['open'], 'no timeout')
     t.same(errors, [], 'no uncaught errors in the page')
   })
 
