@@ -7,7 +7,7 @@
 // repository's node_modules stay the single install every line runs from.
 //
 //   node scripts/node-line.js 22            prints the binary's path (installs it if missing)
-//   node scripts/node-line.js 22 --update   reinstalls the latest 22 first
+//   node scripts/node-line.js 22 --update   reinstalls the latest 22 first (not the machine's line)
 
 const { execFileSync } = require('node:child_process')
 const { existsSync, mkdirSync, rmSync } = require('node:fs')
@@ -33,7 +33,8 @@ function majorOf (version) {
  * Absolute path of a `node` binary whose major version is `line`.
  * @param {number} line major version, e.g. 22
  * @param {{ update?: boolean, log?: (line: string) => void }} [options] `update`: reinstall
- *   the latest release of the line even if one is cached; `log`: progress (default stderr)
+ *   the latest release of a registry-installed line even if one is cached (the machine's own
+ *   line is never replaced); `log`: progress (default stderr)
  * @returns {string}
  * @throws {Error} when `line` is not a positive integer, or npm cannot install `node@<line>`
  *   (offline and nothing cached), or what it installed is not of that line
@@ -41,7 +42,7 @@ function majorOf (version) {
 function nodeBinary (line, options = {}) {
   const log = options.log ?? ((s) => process.stderr.write(s + '\n'))
   if (!Number.isInteger(line) || line <= 0) throw new Error(`node line must be a major version like 22, got ${line}`)
-  if (!options.update && majorOf(process.version) === line) return process.execPath
+  if (majorOf(process.version) === line) return process.execPath
   const prefix = join(cacheDir(), `node-${line}`)
   const binary = join(prefix, 'node_modules', 'node', 'bin', 'node')
   if (options.update || !existsSync(binary)) {

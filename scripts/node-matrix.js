@@ -8,7 +8,7 @@
 // if any line failed.
 //
 //   lines       major versions to run (default: 20 22 24)
-//   --update    reinstall the latest release of each registry-installed line first
+//   --update    reinstall the latest release of each registry-installed line first (CI does)
 //   --bail      stop at the first failing line
 //   NODE_MATRIX_COMMAND   what to run per line instead of `npm test` (a shell command)
 
