@@ -13,9 +13,10 @@
 //   NODE_MATRIX_COMMAND   what to run per line instead of `npm test` (a shell command)
 
 const { spawn, execFileSync } = require('node:child_process')
-const { mkdirSync, readFileSync, rmSync, symlinkSync } = require('node:fs')
+const { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } = require('node:fs')
+const { tmpdir } = require('node:os')
 const { join, resolve } = require('node:path')
-const { nodeBinary, versionOf, cacheDir } = require('./node-line.js')
+const { nodeBinary, versionOf } = require('./node-line.js')
 
 const DEFAULT_LINES = [20, 22, 24]
 const root = resolve(__dirname, '..')
@@ -31,10 +32,9 @@ function parseArgs (argv) {
 }
 
 /** A directory holding only `node` → binary: put first on PATH, it shadows every other node. */
-function binDir (line, binary) {
-  const dir = join(cacheDir(), `bin-${line}`)
-  rmSync(dir, { recursive: true, force: true })
-  mkdirSync(dir, { recursive: true })
+function binDir (work, binary) {
+  const dir = join(work, 'bin')
+  mkdirSync(dir)
   symlinkSync(binary, join(dir, 'node'))
   return dir
 }
@@ -75,12 +75,13 @@ async function main () {
     const row = { line, version: '-', result: 'not run', seconds: 0, processes: '-' }
     results.push(row)
     const started = Date.now()
+    let work
     try {
       const binary = nodeBinary(line, { update })
-      const dir = binDir(line, binary)
-      const probeLog = join(cacheDir(), `probe-${line}.log`)
-      rmSync(probeLog, { force: true })
-      const env = envFor(dir, probeLog)
+      // Per run, so that two matrix runs at once (two checkouts) never share a PATH or a log.
+      work = mkdtempSync(join(tmpdir(), `node-matrix-${line}-`))
+      const probeLog = join(work, 'probe.log')
+      const env = envFor(binDir(work, binary), probeLog)
       // What npm's scripts will find on PATH, asked the way they ask.
       row.version = execFileSync('node', ['--version'], { env: { ...env, NODE_OPTIONS: '' }, encoding: 'utf8' }).trim()
       if (row.version !== versionOf(binary)) throw new Error(`PATH gives node ${row.version}, expected ${versionOf(binary)}`)
@@ -95,6 +96,8 @@ async function main () {
       else row.result = 'passed'
     } catch (err) {
       row.result = `FAILED (${err.message})`
+    } finally {
+      if (work !== undefined) rmSync(work, { recursive: true, force: true })
     }
     row.seconds = Math.round((Date.now() - started) / 1000)
     if (bail && row.result !== 'passed') break
