@@ -119,5 +119,3 @@ if (require.main === module) {
     process.exitCode = 1
   })
 }
-
-module.exports = { parseArgs }
