@@ -1,6 +1,7 @@
 import type { WebSocket } from 'ws'
 import { EPOCH } from './clock.js'
 import type { HeartbeatConfig, HeartbeatMode } from './options.js'
+import type { RouteMetrics } from './metrics/route.js'
 
 /** The byte counter of the TCP socket under a WebSocket; absent for injected (in-memory) sockets. */
 export interface ReadCounter {
@@ -57,6 +58,8 @@ export class WsConnection {
   _pingPerf = 0
   /** @internal deadline to destroy a socket that was sent a close frame, 0 when none */
   _killAt = 0
+  /** @internal the counters of this connection's route, when metrics are on */
+  _metrics: RouteMetrics | null = null
 
   constructor (idPrefix: string, seq: number, socket: WebSocket, route: string, config: HeartbeatConfig, now: number) {
     this._idPrefix = idPrefix

@@ -113,6 +113,7 @@ export class Heartbeats {
         conn._markAt = now
         conn._sent = false
         this.due(conn, next)
+        conn._metrics?.heartbeatSkipped()
         return
       }
     }
@@ -122,6 +123,7 @@ export class Heartbeats {
       else sendFramePing(conn)
       conn._pingStamp = now
       conn._pingPerf = performance.now()
+      conn._metrics?.heartbeatSent()
     } catch (err) {
       this.host.error(conn, err)
     }

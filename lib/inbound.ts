@@ -84,6 +84,7 @@ function hookedEmit (this: HookedSocket, event: string | symbol, a?: unknown, b?
 function answered (conn: WsConnection): void {
   conn._latency = performance.now() - conn._pingPerf
   conn._pingStamp = 0
+  conn._metrics?.answered(conn._latency)
 }
 
 /** True when the text message was a JSON heartbeat: answered if a ping, never delivered. */

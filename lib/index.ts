@@ -6,12 +6,14 @@ import type { WebSocket } from 'ws'
 import { resolvePluginOptions, resolveRouteOptions, type FastifyWsHeartbeatOptions, type HeartbeatConfig, type RouteHeartbeatOptions } from './options.js'
 import { WsConnectionManager } from './manager.js'
 import { registerHealthRoute } from './health.js'
+import { createMetrics } from './metrics/index.js'
 
 export { FST_ERR_WS_HEARTBEAT_INVALID_OPTION } from './errors.js'
 export { WsConnection } from './connection.js'
 export { WsConnectionManager } from './manager.js'
 export type { WsConnectionManagerEvents, WsConnectionStats, BroadcastOptions } from './manager.js'
 export type { DrainOptions } from './drain.js'
+export type { MetricsOptions, MetricsRegistry } from './metrics/types.js'
 export type { FastifyWsHeartbeatOptions, RouteHeartbeatOptions, JsonHeartbeatOptions, HealthOptions, HeartbeatMode } from './options.js'
 
 declare module 'fastify' {
@@ -43,7 +45,11 @@ type UpgradeRequest = IncomingMessage & { [kRoute]?: RouteState }
 
 async function fastifyWsHeartbeat (fastify: FastifyInstance, opts: FastifyWsHeartbeatOptions): Promise<void> {
   const config = resolvePluginOptions(opts)
+  const metrics = createMetrics(opts.metrics)
+  if (metrics !== null) fastify.addHook('onClose', (_instance, done) => { metrics.close(); done() })
   const manager = new WsConnectionManager(fastify.log, config.maxConnections)
+  manager._metrics = metrics
+  metrics?.watch(manager)
 
   // The plugin owns @fastify/websocket when it registers it: then app.close() drains
   // (close 1001 to every client) instead of @fastify/websocket's bare close.
@@ -87,6 +93,7 @@ async function fastifyWsHeartbeat (fastify: FastifyInstance, opts: FastifyWsHear
       config: resolveRouteOptions(routeOptions.heartbeat, config.heartbeat)
     }
     if (state.config.mode !== 'off' && state.config.interval >= PROXY_IDLE_WARNING_MS) longIntervals.push(state.url)
+    metrics?.route(state.url)
 
     // Appended last among the route's preHandler hooks: the upgrade follows synchronously,
     // so the admission decision and the connection it admits see the same counts.
@@ -94,6 +101,7 @@ async function fastifyWsHeartbeat (fastify: FastifyInstance, opts: FastifyWsHear
       if (!request.ws) return done()
       const admission = manager._admission()
       if (admission !== 'ok') {
+        metrics?.rejected(admission)
         reply
           .code(503)
           .header('retry-after', String(admission === 'full' ? RETRY_AFTER_FULL : RETRY_AFTER_DRAINING))

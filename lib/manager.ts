@@ -8,6 +8,7 @@ import { Heartbeats } from './heartbeat.js'
 import { hookSocket } from './inbound.js'
 import { drainConnections, validateDrainOptions, type DrainOptions } from './drain.js'
 import type { HeartbeatConfig } from './options.js'
+import type { Metrics } from './metrics/index.js'
 
 export interface WsConnectionManagerEvents {
   connect: [conn: WsConnection]
@@ -49,6 +50,8 @@ export class WsConnectionManager extends EventEmitter<WsConnectionManagerEvents>
   /** @internal */ readonly _maxConnections: number
   /** @internal */ readonly _heartbeats: Heartbeats
   /** @internal */ _draining = false
+  /** @internal counts events for prom-client when the `metrics` option is set */
+  _metrics: Metrics | null = null
 
   constructor (log: FastifyBaseLogger, maxConnections: number) {
     super()
@@ -150,6 +153,7 @@ export class WsConnectionManager extends EventEmitter<WsConnectionManagerEvents>
     const now = clock()
     const conn = new WsConnection(this.idPrefix, this.nextId++, socket, route, config, now)
     this.live.set(socket, conn)
+    this._metrics?.connected(conn)
     let set = this.byRoute.get(route)
     if (set === undefined) {
       set = new Set()
@@ -188,6 +192,7 @@ export class WsConnectionManager extends EventEmitter<WsConnectionManagerEvents>
   closed (conn: WsConnection, code: number, reason: string): void {
     if (conn._state !== LIVE) return
     this.untrack(conn)
+    conn._metrics?.untracked(this._draining ? 'drain' : 'closed', clock() - conn._connectedAt)
     this.log.debug({ route: conn.route, id: conn.id, code }, 'websocket disconnected')
     this.safeEmit('disconnect', conn, code, reason)
   }
@@ -195,6 +200,7 @@ export class WsConnectionManager extends EventEmitter<WsConnectionManagerEvents>
   private died (conn: WsConnection): void {
     this.untrack(conn)
     this.timedOut++
+    conn._metrics?.untracked('timeout', clock() - conn._connectedAt)
     this.log.info({ route: conn.route, id: conn.id }, 'websocket heartbeat timeout')
     this.safeEmit('timeout', conn)
     this.safeEmit('disconnect', conn, 1011, HEARTBEAT_TIMEOUT)

@@ -2,6 +2,7 @@ import { inspect } from 'node:util'
 import type { WebsocketPluginOptions } from '@fastify/websocket'
 import { FST_ERR_WS_HEARTBEAT_INVALID_OPTION } from './errors.js'
 import type { WsConnection } from './connection.js'
+import type { MetricsOptions } from './metrics/types.js'
 
 export type HeartbeatMode = 'frame' | 'json' | 'off'
 
@@ -33,6 +34,8 @@ export interface HealthOptions {
 export interface FastifyWsHeartbeatOptions extends RouteHeartbeatOptions {
   health?: HealthOptions | boolean
   maxConnections?: number
+  /** Prometheus metrics through prom-client (contract section 8): `true` for its default registry. Default `false`. */
+  metrics?: boolean | MetricsOptions
   websocket?: WebsocketPluginOptions
 }
 

@@ -1,0 +1,96 @@
+/**
+ * What the heartbeat and message paths touch when metrics are on: plain numbers in one
+ * object per route, reached from the connection (`WsConnection._metrics`). No label
+ * hashing, no allocation, no prom-client call per event; prom-client reads these numbers
+ * when it is scraped (see `collectors.ts`).
+ */
+
+/** `ws_heartbeat_rtt_seconds` upper bounds, in seconds (contract, section 8). */
+export const RTT_BUCKETS: readonly number[] = Object.freeze([0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10])
+/** `ws_connection_duration_seconds` upper bounds, in seconds (contract, section 8). */
+export const DURATION_BUCKETS: readonly number[] = Object.freeze([1, 10, 60, 300, 1800, 3600, 21600, 86400])
+
+/** Why a connection left the counts: the `reason` label of `ws_disconnections_total`. */
+export type DisconnectReason = 'timeout' | 'drain' | 'closed'
+
+/**
+ * Observation counts of one histogram series. `counts[i]` holds the observations in
+ * (bounds[i - 1], bounds[i]], the last slot those above every bound (+Inf); prom-client
+ * wants them cumulative, which `collectors.ts` does at scrape time.
+ */
+export class Buckets {
+  readonly bounds: readonly number[]
+  // Float64Array: counters past 2^31 stay exact, and an update never allocates a heap number.
+  readonly counts: Float64Array
+  readonly #sum = new Float64Array(1)
+
+  constructor (bounds: readonly number[]) {
+    this.bounds = bounds
+    this.counts = new Float64Array(bounds.length + 1)
+  }
+
+  get sum (): number {
+    return this.#sum[0]
+  }
+
+  get count (): number {
+    let n = 0
+    for (let i = 0; i < this.counts.length; i++) n += this.counts[i]
+    return n
+  }
+
+  observe (value: number): void {
+    const bounds = this.bounds
+    let i = 0
+    while (i < bounds.length && value > bounds[i]) i++
+    this.counts[i]++
+    this.#sum[0] += value
+  }
+}
+
+/** The counters of one route (its URL pattern): the `route` label of every per-route metric. */
+export class RouteMetrics {
+  readonly route: string
+  accepted = 0
+  heartbeatsSent = 0
+  heartbeatsSkipped = 0
+  broadcastSkipped = 0
+  /** Untracked connections by reason; `timeout` is also `ws_heartbeat_timeouts_total`. */
+  timedOut = 0
+  drained = 0
+  closed = 0
+  readonly rtt = new Buckets(RTT_BUCKETS)
+  readonly duration = new Buckets(DURATION_BUCKETS)
+
+  constructor (route: string) {
+    this.route = route
+  }
+
+  /** A heartbeat (frame or JSON ping) left; not called when its send failed. */
+  heartbeatSent (): void {
+    this.heartbeatsSent++
+  }
+
+  /** A heartbeat was not needed: traffic both ways since the last one. */
+  heartbeatSkipped (): void {
+    this.heartbeatsSkipped++
+  }
+
+  /** A heartbeat was answered after `ms` milliseconds. */
+  answered (ms: number): void {
+    this.rtt.observe(ms / 1000)
+  }
+
+  /** `broadcast()` skipped (or closed) a socket over `maxBackpressure`. */
+  backpressure (): void {
+    this.broadcastSkipped++
+  }
+
+  /** A connection left the counts after living `ms` milliseconds. */
+  untracked (reason: DisconnectReason, ms: number): void {
+    if (reason === 'timeout') this.timedOut++
+    else if (reason === 'drain') this.drained++
+    else this.closed++
+    this.duration.observe(ms / 1000)
+  }
+}
