@@ -184,3 +184,37 @@ t.test('prom-client missing: the built package in a project without it', async (
   t.equal(out.code, 'FST_ERR_WS_HEARTBEAT_INVALID_OPTION')
   t.match(out.message, /invalid option "metrics".*npm i prom-client/)
 })
+
+t.test('cluster(source): ws_cluster_* read from the cluster at scrape time, removed on close', async (t) => {
+  const registry = new Registry()
+  const metrics = createMetrics({ registry, prefix: 'ws_' })
+  if (metrics === null) throw new Error('metrics are on')
+  const state = { nodes: 3, connections: 42, up: true, errors: 0 }
+  metrics.cluster({
+    nodes: () => state.nodes,
+    connections: () => state.connections,
+    brokerUp: () => state.up,
+    publishErrors: () => state.errors
+  })
+  const read = async (name: string): Promise<number | undefined> => {
+    const m = (await registry.getMetricsAsJSON()).find((x) => x.name === name) as unknown as { type: string, values: Array<{ value: number, labels: object }> } | undefined
+    if (m === undefined) return undefined
+    t.same(m.values.map((v) => v.labels), [{}], `${name} has no labels`)
+    return m.values[0].value
+  }
+  t.equal(await read('ws_cluster_nodes'), 3)
+  t.equal(await read('ws_cluster_connections'), 42)
+  t.equal(await read('ws_cluster_broker_up'), 1)
+  t.equal(await read('ws_cluster_publish_errors_total'), 0)
+  Object.assign(state, { nodes: 1, connections: 5, up: false, errors: 2 })
+  t.equal(await read('ws_cluster_nodes'), 1)
+  t.equal(await read('ws_cluster_connections'), 5)
+  t.equal(await read('ws_cluster_broker_up'), 0)
+  t.equal(await read('ws_cluster_publish_errors_total'), 2)
+  const types = Object.fromEntries((await registry.getMetricsAsJSON()).filter((m) => m.name.startsWith('ws_cluster')).map((m) => [m.name, String(m.type)]))
+  t.same(types, { ws_cluster_nodes: 'gauge', ws_cluster_connections: 'gauge', ws_cluster_broker_up: 'gauge', ws_cluster_publish_errors_total: 'counter' })
+  t.throws(() => metrics.cluster({ nodes: () => 0, connections: () => 0, brokerUp: () => false, publishErrors: () => 0 }),
+    { code: 'FST_ERR_WS_HEARTBEAT_INVALID_OPTION', message: /"metrics".*ws_cluster_nodes is already registered/ })
+  metrics.close()
+  t.equal((await registry.getMetricsAsJSON()).length, 0)
+})
