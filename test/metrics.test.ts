@@ -221,3 +221,15 @@ t.test('prefix: every name starts with it', async (t) => {
   t.ok(names.every((n) => n.startsWith('edge:ws_')), names.join(' '))
   t.equal(await sample(registry, 'edge:ws_connections', { route: '/echo' }), 1)
 })
+
+t.test('a heartbeat whose send failed is not counted as sent', async (t) => {
+  const { url, registry } = await metricsApp(t, { interval: 100, timeout: 1000 }, (app) => {
+    app.get('/json', { websocket: true, heartbeat: { mode: 'json', json: { payload: () => { throw new Error('no payload') } } } }, echo)
+    app.get('/frame', { websocket: true }, echo)
+  })
+  await connect(t, url + '/json')
+  await connect(t, url + '/frame')
+  await sleep(450)
+  t.equal(await sample(registry, 'ws_heartbeats_sent_total', { route: '/json' }), 0, 'every JSON ping threw in json.payload')
+  t.ok((await sample(registry, 'ws_heartbeats_sent_total', { route: '/frame' }) as number) >= 2, 'the frame route beside it counts')
+})
