@@ -2,7 +2,7 @@ import t from 'tap'
 import { Registry } from 'prom-client'
 import WebSocket from 'ws'
 import type { FastifyInstance } from 'fastify'
-import { connect, startApp, until, once, sleep } from './helpers/index.js'
+import { connect, startApp, until, once, sleep, type TestTap } from './helpers/index.js'
 import { sample } from './helpers/metrics.js'
 
 // Each metric of contract section 8, read from a registry as Prometheus would scrape it,
@@ -13,14 +13,13 @@ function echo (socket: WebSocket): void {
   socket.on('message', (data, isBinary) => socket.send(data as Buffer, { binary: isBinary }))
 }
 
-async function metricsApp (t: Tap, opts: Record<string, unknown> = {}, routes?: (app: FastifyInstance) => void) {
+async function metricsApp (t: TestTap, opts: Record<string, unknown> = {}, routes?: (app: FastifyInstance) => void) {
   const registry = new Registry()
   const started = await startApp(t, { metrics: { registry }, ...opts }, routes ?? ((app) => {
     app.get('/echo', { websocket: true }, echo)
   }))
   return { ...started, registry }
 }
-type Tap = Parameters<Parameters<typeof t.test>[1]>[0]
 
 /** The HTTP status of an upgrade the server refuses (the request ends after the answer). */
 function refusedStatus (url: string): Promise<number> {
