@@ -32,6 +32,7 @@ export interface IdleRun extends Measurement {
 
 const LABEL: Record<string, string> = {
   plugin: 'fastify-ws-heartbeat',
+  metrics: 'fastify-ws-heartbeat, metrics on',
   sweep: '@fastify/websocket + ws README sweep',
   timer: 'timer per connection',
   socketio: 'socket.io 4'
@@ -67,7 +68,7 @@ export async function measureIdle (kind: ServerKind, opts: IdleOptions, run: num
 }
 
 export async function run (opts: IdleOptions, log: (line: string) => void = console.log): Promise<BenchResult> {
-  const kinds = opts.kinds ?? ['plugin', 'sweep', 'timer', 'socketio']
+  const kinds = opts.kinds ?? ['plugin', 'metrics', 'sweep', 'timer', 'socketio']
   const runs: IdleRun[] = []
   for (let run = 0; run < opts.runs; run++) {
     for (const kind of rotate(kinds, run)) {
@@ -89,6 +90,10 @@ export async function run (opts: IdleOptions, log: (line: string) => void = cons
   if (has('plugin') && has('socketio')) {
     const ratio = medianRatio(of('plugin', 'cpuMs'), of('socketio', 'cpuMs'))
     figures.push({ figure: 'idle CPU vs socket.io', value: med('plugin', 'cpuPct'), unit: '% core', baseline: 'socket.io 4', baselineValue: med('socketio', 'cpuPct'), ratio, target: '<= 0.5x', met: ratio <= 0.5 })
+  }
+  if (has('plugin') && has('metrics')) {
+    const ratio = medianRatio(of('metrics', 'cpuMs'), of('plugin', 'cpuMs'))
+    figures.push({ figure: 'idle CPU, metrics on vs off', value: med('metrics', 'cpuPct'), unit: '% core', baseline: 'metrics off', baselineValue: med('plugin', 'cpuPct'), ratio, target: '<= 1.02x', met: ratio <= 1.02 })
   }
   if (has('plugin') && has('timer')) {
     const ratio = medianRatio(of('plugin', 'cpuMs'), of('timer', 'cpuMs'))

@@ -9,6 +9,7 @@
  *   --connections=N    connections for idle, health, accept, memory (default 10 000)
  *   --duration=S       measuring window in seconds for idle, echo (default 30, 10)
  *   --interval=MS      heartbeat interval of idle and stall (default 1 000)
+ *   --kinds=a,b        servers compared by idle and echo, e.g. plugin,metrics (metrics on vs off)
  *   --soak=S           memory soak: sample heap and RSS for S seconds (default off)
  *   --profile          CPU profiles of idle's servers and of the stub scheduler (bench/results/profiles)
  *   --parallel         run the benchmarks at once (default with --smoke: figures mean nothing then)
@@ -25,6 +26,7 @@ import { presets, type Scale } from './common/scale.js'
 
 export const BENCHES = ['idle', 'scheduler', 'stall', 'health', 'accept', 'echo', 'memory'] as const
 export type BenchName = typeof BENCHES[number]
+const SERVER_KINDS: readonly string[] = ['plugin', 'metrics', 'plain', 'sweep', 'timer', 'socketio']
 
 export interface Flags {
   scale: Scale
@@ -33,6 +35,7 @@ export interface Flags {
   connections?: number
   duration?: number
   interval?: number
+  kinds?: string[]
   soak?: number
   profile: boolean
   parallel: boolean
@@ -62,6 +65,8 @@ export function parseFlags (argv: string[], env: NodeJS.ProcessEnv = process.env
   for (const name of only) if (!(BENCHES as readonly string[]).includes(name)) throw new Error(`unknown benchmark ${name} (one of ${BENCHES.join(', ')})`)
   const node = num('node')
   if (node !== undefined && (!Number.isInteger(node) || node < 20)) throw new Error(`--node must be a Node.js major line >= 20, like 22, got ${values.get('node')}`)
+  const kinds = values.get('kinds')?.split(',').map((s) => s.trim()).filter(Boolean)
+  for (const kind of kinds ?? []) if (!SERVER_KINDS.includes(kind)) throw new Error(`unknown server kind ${kind} (one of ${SERVER_KINDS.join(', ')})`)
   return {
     scale: on('smoke') ? 'smoke' : on('quick') ? 'quick' : 'full',
     only: BENCHES.filter((b) => only.includes(b)),
@@ -69,6 +74,7 @@ export function parseFlags (argv: string[], env: NodeJS.ProcessEnv = process.env
     connections: num('connections'),
     duration: num('duration'),
     interval: num('interval'),
+    kinds,
     soak: num('soak'),
     profile: on('profile'),
     parallel: values.has('parallel') ? on('parallel') : on('smoke'),

@@ -48,7 +48,7 @@ const socket = {
   ping (): void { pings++ },
   terminate (): void {}
 }
-const owner: ConnectionOwner = { idPrefix: 'c', observer: undefined, probe: () => Promise.resolve(0) }
+const owner: ConnectionOwner = { idPrefix: 'c', probe: () => Promise.resolve(0) }
 
 function runPlugin (): Promise<SchedulerRun> {
   const heartbeatConfig: HeartbeatConfig = { mode: 'frame', interval: cfg.interval, timeout: cfg.timeout, closeTimeout: 1000, json: DEFAULT_JSON }

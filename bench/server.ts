@@ -1,6 +1,7 @@
 /**
  * The server process of every network benchmark. One kind per process:
  *   plugin   Fastify + fastify-ws-heartbeat (frame routes, and a JSON-mode route)
+ *   metrics  plugin with `metrics` on (its own prom-client registry, scraped every 5 s)
  *   plain    Fastify + @fastify/websocket, no heartbeat at all
  *   sweep    plain + the `ws` README sweep (setInterval over wss.clients, isAlive, terminate/ping)
  *   timer    plain + a setInterval per connection doing the README check for its socket
@@ -18,10 +19,11 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import websocket from '@fastify/websocket'
 import type { WebSocket, WebSocketServer } from 'ws'
 import { Server as SocketIoServer } from 'socket.io'
+import { Registry } from 'prom-client'
 import heartbeat from '../lib/index.js'
 import { config, serve } from './common/proc.js'
 
-export type ServerKind = 'plugin' | 'plain' | 'sweep' | 'timer' | 'socketio'
+export type ServerKind = 'plugin' | 'metrics' | 'plain' | 'sweep' | 'timer' | 'socketio'
 
 export interface ServerConfig {
   kind: ServerKind
@@ -97,8 +99,11 @@ function wss (): WebSocketServer {
 async function startFastify (): Promise<void> {
   const fastify = Fastify({ logger: false })
   app = fastify
-  if (cfg.kind === 'plugin') {
-    await fastify.register(heartbeat, { interval: cfg.interval, timeout: cfg.timeout })
+  if (cfg.kind === 'plugin' || cfg.kind === 'metrics') {
+    const registry = cfg.kind === 'metrics' ? new Registry() : null
+    await fastify.register(heartbeat, { interval: cfg.interval, timeout: cfg.timeout, metrics: registry === null ? false : { registry } })
+    // A Prometheus scrape, so that the cost of a scrape is in the measurement too.
+    if (registry !== null) setInterval(() => { registry.metrics().catch(() => {}) }, 5_000).unref()
     fastify.wsConnections.on('timeout', () => { deaths++; deathTimes.push(Date.now()) })
     fastify.get('/ws', { websocket: true }, echo)
     fastify.get('/json', { websocket: true, heartbeat: { mode: 'json' } }, echo)
@@ -151,7 +156,7 @@ async function startSocketIo (): Promise<void> {
 
 function connections (): number {
   if (io !== null) return io.engine.clientsCount
-  if (cfg.kind === 'plugin') return (app as FastifyInstance).wsConnections.size
+  if (cfg.kind === 'plugin' || cfg.kind === 'metrics') return (app as FastifyInstance).wsConnections.size
   return wss().clients.size
 }
 

@@ -5,6 +5,7 @@ import Fastify from 'fastify'
 import { readFile } from 'node:fs/promises'
 import { join, extname } from 'node:path'
 import heartbeat from 'fastify-ws-heartbeat'
+import { register } from 'prom-client'
 
 const env = process.env
 const port = Number(env.PORT ?? 3000)
@@ -22,7 +23,14 @@ async function main (): Promise<void> {
     interval: numberFromEnv('HEARTBEAT_INTERVAL'),
     timeout: numberFromEnv('HEARTBEAT_TIMEOUT'),
     closeTimeout: numberFromEnv('HEARTBEAT_CLOSE_TIMEOUT'),
-    maxConnections: numberFromEnv('MAX_CONNECTIONS')
+    maxConnections: numberFromEnv('MAX_CONNECTIONS'),
+    metrics: true // prom-client's default registry; example/dashboard.json draws it in Grafana
+  })
+
+  // Prometheus scrapes this (docs/metrics.md).
+  app.get('/metrics', async (_req, reply) => {
+    reply.type(register.contentType)
+    return register.metrics()
   })
 
   // Frame mode (the default): RFC 6455 pings, answered by every client library and browser.

@@ -52,7 +52,7 @@ export function answerStamp (state: ConnectionState, stamp: number): void {
 function answered (state: ConnectionState, sentAt: number): void {
   const rtt = performance.now() - sentAt
   state.latency = rtt
-  state.owner.observer?.rtt(state.route, rtt)
+  state.observer?.rtt(rtt)
   const probes = state.probes
   if (probes === null) return
   for (let i = 0; i < probes.length; i++) {

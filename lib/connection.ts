@@ -1,7 +1,7 @@
 import type { WebSocket } from 'ws'
 import { EPOCH } from './clock.js'
 import type { HeartbeatConfig, HeartbeatMode } from './options.js'
-import type { ConnectionObserver } from './observer.js'
+import type { RouteObserver } from './observer.js'
 
 /** The TCP socket under a WebSocket, as far as the heartbeat reads it; absent for injected (in-memory) sockets. */
 export interface TcpCounters {
@@ -15,7 +15,6 @@ export interface TcpCounters {
 /** What a connection's state needs from the manager that tracks it. */
 export interface ConnectionOwner {
   readonly idPrefix: string
-  readonly observer: ConnectionObserver | undefined
   /** `conn.ping()`. */
   probe (state: ConnectionState): Promise<number>
 }
@@ -43,6 +42,8 @@ export class ConnectionState {
   readonly route: string
   readonly config: HeartbeatConfig
   readonly owner: ConnectionOwner
+  /** The route's metrics observer, when one is set: every event is one call on it. */
+  readonly observer: RouteObserver | undefined
   readonly seq: number
   readonly view: WsConnection
   /** null for a socket without a TCP socket under it (`app.injectWS`). */
@@ -81,8 +82,9 @@ export class ConnectionState {
   /** `conn.ping()` calls waiting for their answer. */
   probes: Probe[] | null = null
 
-  constructor (owner: ConnectionOwner, seq: number, socket: WebSocket, route: string, config: HeartbeatConfig, now: number) {
+  constructor (owner: ConnectionOwner, seq: number, socket: WebSocket, route: string, config: HeartbeatConfig, now: number, observer?: RouteObserver) {
     this.owner = owner
+    this.observer = observer
     this.seq = seq
     this.socket = socket
     this.route = route

@@ -92,7 +92,7 @@ export class Heartbeats {
     const sentAt = performance.now()
     this.#sendPing(state, clockAt(sentAt))
     expectAnswer(state, sentAt)
-    state.owner.observer?.heartbeatSent(state.route)
+    state.observer?.heartbeatSent()
     return sentAt
   }
 
@@ -176,7 +176,7 @@ export class Heartbeats {
     state.markAt = now
     state.sent = false
     this.#due(state, next)
-    state.owner.observer?.heartbeatSkipped(state.route)
+    state.observer?.heartbeatSkipped()
     return true
   }
 
@@ -205,7 +205,7 @@ export class Heartbeats {
       return false
     }
     expectAnswer(state, sentAt)
-    state.owner.observer?.heartbeatSent(state.route)
+    state.observer?.heartbeatSent()
     return true
   }
 

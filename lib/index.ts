@@ -7,12 +7,15 @@ import { resolvePluginOptions, resolveRouteOptions, type FastifyWsHeartbeatOptio
 import { WsConnectionManager, internalsOf } from './manager.js'
 import { registerHealthRoute } from './health.js'
 import { FST_ERR_WS_HEARTBEAT_REGISTRATION_ORDER } from './errors.js'
+import { createMetrics } from './metrics/index.js'
+import type { RouteObserver } from './observer.js'
 
 export { FST_ERR_WS_HEARTBEAT_INVALID_OPTION, FST_ERR_WS_HEARTBEAT_REGISTRATION_ORDER } from './errors.js'
 export { WsConnection } from './connection.js'
 export { WsConnectionManager } from './manager.js'
 export type { WsConnectionManagerEvents, WsConnectionStats, BroadcastOptions } from './manager.js'
 export type { DrainOptions } from './drain.js'
+export type { MetricsOptions, MetricsRegistry } from './metrics/types.js'
 export type { FastifyWsHeartbeatOptions, RouteHeartbeatOptions, JsonHeartbeatOptions, HealthOptions, HeartbeatMode } from './options.js'
 
 declare module 'fastify' {
@@ -41,18 +44,24 @@ const kRoute = Symbol('fastify-ws-heartbeat.route')
 interface RouteState {
   url: string
   config: HeartbeatConfig
+  /** The route's metrics, shared by its connections. */
+  observer: RouteObserver | undefined
 }
 
 type UpgradeRequest = IncomingMessage & { [kRoute]?: RouteState }
 
 async function fastifyWsHeartbeat (fastify: FastifyInstance, opts: FastifyWsHeartbeatOptions): Promise<void> {
   const config = resolvePluginOptions(opts)
+  const metrics = createMetrics(opts.metrics)
+  if (metrics !== null) fastify.addHook('onClose', (_instance, done) => { metrics.close(); done() })
   const manager = new WsConnectionManager(fastify.log, {
     maxConnections: config.maxConnections,
     maxBackpressure: config.maxBackpressure,
-    closeOnBackpressureLimit: config.closeOnBackpressureLimit
+    closeOnBackpressureLimit: config.closeOnBackpressureLimit,
+    observer: metrics ?? undefined
   })
   const host = internalsOf(manager)
+  metrics?.watch(manager)
 
   // The plugin owns @fastify/websocket when it registers it: then app.close() drains
   // (close 1001 to every client) instead of @fastify/websocket's bare close.
@@ -82,7 +91,7 @@ async function fastifyWsHeartbeat (fastify: FastifyInstance, opts: FastifyWsHear
   fastify.websocketServer.on('connection', (socket: WebSocket, raw: UpgradeRequest) => {
     const route = raw[kRoute]
     if (route !== undefined) {
-      host.track(socket, route.url, route.config)
+      host.track(socket, route.url, route.config, route.observer)
       return
     }
     // No route state: either a route without a websocket handler (@fastify/websocket
@@ -106,7 +115,9 @@ async function fastifyWsHeartbeat (fastify: FastifyInstance, opts: FastifyWsHear
 
     const state: RouteState = {
       url: routeOptions.url as string,
-      config: resolveRouteOptions(routeOptions.heartbeat, config.heartbeat)
+      config: resolveRouteOptions(routeOptions.heartbeat, config.heartbeat),
+      // Asked at the declaration: the route's series exist (at 0) before its first connection.
+      observer: host.observer?.route(routeOptions.url as string)
     }
     if (state.config.mode !== 'off' && state.config.interval >= PROXY_IDLE_WARNING_MS) longIntervals.push(state.url)
 

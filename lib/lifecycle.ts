@@ -6,7 +6,7 @@ import { clock, type Clock } from './clock.js'
 import { Heartbeats, type HeartbeatHost } from './heartbeat.js'
 import { hookInbound } from './inbound.js'
 import { abandonProbes } from './answers.js'
-import type { ConnectionObserver } from './observer.js'
+import type { ConnectionObserver, RouteObserver } from './observer.js'
 import type { HeartbeatConfig } from './options.js'
 import { DRAIN_DEFAULTS, drainConnections, type DrainHost } from './drain.js'
 import type { HealthHost } from './health.js'
@@ -35,7 +35,8 @@ export interface LifecycleOptions {
 /** What the plugin entry (index.ts) uses. */
 export interface PluginHost {
   readonly observer: ConnectionObserver | undefined
-  track (socket: WebSocket, route: string, config: HeartbeatConfig): void
+  /** `observer`: the route's, from `observer.route(route)` once at the route's declaration. */
+  track (socket: WebSocket, route: string, config: HeartbeatConfig, observer?: RouteObserver): void
   admission (): Admission
   /** From `app.close()` on, when the app registered @fastify/websocket itself. */
   markDraining (): void
@@ -94,9 +95,9 @@ export class Lifecycle implements ConnectionOwner, HeartbeatHost, PluginHost, Dr
     this.heartbeats = new Heartbeats(this, opts.clock)
   }
 
-  track (socket: WebSocket, route: string, config: HeartbeatConfig): void {
+  track (socket: WebSocket, route: string, config: HeartbeatConfig, observer?: RouteObserver): void {
     const now = clock()
-    const state = new ConnectionState(this, this.#nextSeq++, socket, route, config, now)
+    const state = new ConnectionState(this, this.#nextSeq++, socket, route, config, now, observer)
     this.live.set(socket, state)
     let set = this.byRoute.get(route)
     if (set === undefined) {
@@ -113,6 +114,7 @@ export class Lifecycle implements ConnectionOwner, HeartbeatHost, PluginHost, Dr
     socket.on('close', onSocketClose)
     hookInbound(state)
     this.heartbeats.start(state, now)
+    observer?.connected()
     this.#log.debug({ route, id: state.view.id }, 'websocket connected')
     this.#events.connect(state.view)
   }
@@ -133,6 +135,7 @@ export class Lifecycle implements ConnectionOwner, HeartbeatHost, PluginHost, Dr
   closed (state: ConnectionState, code: number, reason: string): void {
     if (state.status !== LIVE) return
     this.#untrack(state)
+    state.observer?.untracked(this.draining ? 'drain' : 'closed', clock() - state.connectedAt)
     this.#log.debug({ route: state.route, id: state.view.id, code }, 'websocket disconnected')
     this.#events.disconnect(state.view, code, reason)
   }
@@ -140,6 +143,7 @@ export class Lifecycle implements ConnectionOwner, HeartbeatHost, PluginHost, Dr
   dead (state: ConnectionState): void {
     this.#untrack(state)
     this.timedOut++
+    state.observer?.untracked('timeout', clock() - state.connectedAt)
     this.#log.info({ route: state.route, id: state.view.id }, 'websocket heartbeat timeout')
     this.#events.timeout(state.view)
     this.#events.disconnect(state.view, 1011, HEARTBEAT_TIMEOUT)
@@ -183,7 +187,7 @@ export class Lifecycle implements ConnectionOwner, HeartbeatHost, PluginHost, Dr
 
   skipped (state: ConnectionState): void {
     this.broadcastSkipped++
-    this.observer?.broadcastSkipped(state.route)
+    state.observer?.broadcastSkipped()
   }
 
   states (route?: string): Iterable<ConnectionState> {

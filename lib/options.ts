@@ -6,6 +6,7 @@ import {
   DEFAULT_JSON_NAMES, HEARTBEAT_DEFAULTS, checkDuration, checkJsonOptions, checkKeys, checkLimit, isPlainObject,
   type JsonNames, type OptionProblem
 } from './rules/index.js'
+import type { MetricsOptions } from './metrics/types.js'
 
 export type HeartbeatMode = 'frame' | 'json' | 'off'
 
@@ -49,6 +50,8 @@ export interface FastifyWsHeartbeatOptions extends RouteHeartbeatOptions {
   maxBackpressure?: number
   /** Close such sockets with 1013 'backpressure limit' instead of skipping them. Default false. */
   closeOnBackpressureLimit?: boolean
+  /** Prometheus metrics through prom-client (contract section 8): `true` for its default registry. Default `false`. */
+  metrics?: boolean | MetricsOptions
   websocket?: WebsocketPluginOptions
 }
 

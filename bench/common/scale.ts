@@ -19,7 +19,8 @@ export function presets (flags: Flags): Record<string, any> {
       durationMs: 1000 * (flags.duration ?? pick(30, 10, 0.5)),
       warmupMs: pick(5_000, 3_000, interval),
       runs,
-      profile: flags.profile
+      profile: flags.profile,
+      kinds: flags.kinds
     },
     scheduler: {
       sizes: pick([50_000, 1_000_000], [50_000, 200_000], [5_000]),
@@ -49,7 +50,8 @@ export function presets (flags: Flags): Record<string, any> {
       connections: pick(1_000, 1_000, 100),
       size: 64,
       durationMs: 1000 * (flags.duration ?? pick(10, 4, 0.5)),
-      runs
+      runs,
+      kinds: flags.kinds
     },
     memory: {
       connections,
