@@ -13,7 +13,6 @@ export const RTT_BUCKETS: readonly number[] = Object.freeze([0.001, 0.005, 0.01,
 /** `ws_connection_duration_seconds` upper bounds, in seconds (contract, section 8). */
 export const DURATION_BUCKETS: readonly number[] = Object.freeze([1, 10, 60, 300, 1800, 3600, 21600, 86400])
 
-
 /**
  * Observation counts of one histogram series. `counts[i]` holds the observations in
  * (bounds[i - 1], bounds[i]], `counts[bounds.length]` those above every bound (+Inf);
