@@ -6,11 +6,13 @@ import type { WebSocket } from 'ws'
 import { resolvePluginOptions, resolveRouteOptions, type FastifyWsHeartbeatOptions, type HeartbeatConfig, type RouteHeartbeatOptions } from './options.js'
 import { WsConnectionManager } from './manager.js'
 import { registerHealthRoute } from './health.js'
+import { createCluster } from './cluster/index.js'
 
 export { FST_ERR_WS_HEARTBEAT_INVALID_OPTION } from './errors.js'
 export { WsConnection } from './connection.js'
 export { WsConnectionManager } from './manager.js'
-export type { WsConnectionManagerEvents, WsConnectionStats, BroadcastOptions } from './manager.js'
+export type { WsConnectionManagerEvents, WsConnectionStats, BroadcastOptions, PublishOptions } from './manager.js'
+export type { WsCluster, WsClusterStats, WsClusterNode, ClusterOptions, RedisClient, PublishData } from './cluster/index.js'
 export type { DrainOptions } from './drain.js'
 export type { FastifyWsHeartbeatOptions, RouteHeartbeatOptions, JsonHeartbeatOptions, HealthOptions, HeartbeatMode } from './options.js'
 
@@ -43,7 +45,8 @@ type UpgradeRequest = IncomingMessage & { [kRoute]?: RouteState }
 
 async function fastifyWsHeartbeat (fastify: FastifyInstance, opts: FastifyWsHeartbeatOptions): Promise<void> {
   const config = resolvePluginOptions(opts)
-  const manager = new WsConnectionManager(fastify.log, config.maxConnections)
+  const cluster = createCluster(opts.cluster, () => manager, fastify.log)
+  const manager = new WsConnectionManager(fastify.log, config.maxConnections, cluster)
 
   // The plugin owns @fastify/websocket when it registers it: then app.close() drains
   // (close 1001 to every client) instead of @fastify/websocket's bare close.
@@ -113,12 +116,13 @@ async function fastifyWsHeartbeat (fastify: FastifyInstance, opts: FastifyWsHear
     if (longIntervals.length > 0) {
       fastify.log.warn({ routes: longIntervals }, `fastify-ws-heartbeat: heartbeat interval of ${PROXY_IDLE_WARNING_MS / 1000} s or more: common proxies (nginx, AWS ALB) close connections idle for 60 s`)
     }
+    cluster?.start()
     done()
   })
 
-  fastify.addHook('onClose', (_instance, done) => {
+  fastify.addHook('onClose', async () => {
     manager._shutdown()
-    done()
+    await cluster?.stop()
   })
 }
 

@@ -8,11 +8,21 @@ import { Heartbeats } from './heartbeat.js'
 import { hookSocket } from './inbound.js'
 import { drainConnections, validateDrainOptions, type DrainOptions } from './drain.js'
 import type { HeartbeatConfig } from './options.js'
+import { WsCluster, isPublishData, type ClusterEngine, type PublishData } from './cluster/index.js'
 
 export interface WsConnectionManagerEvents {
   connect: [conn: WsConnection]
   disconnect: [conn: WsConnection, code: number, reason: string]
   timeout: [conn: WsConnection]
+  /** Another node of the cluster was heard from for the first time (section 9). */
+  nodeUp: [node: string]
+  /** Another node of the cluster left, or was not heard from for `cluster.timeout`. */
+  nodeDown: [node: string]
+}
+
+export interface PublishOptions {
+  /** Only the sockets of this route (URL pattern) on every node; every route when absent. */
+  route?: string
 }
 
 export interface WsConnectionStats {
@@ -49,11 +59,16 @@ export class WsConnectionManager extends EventEmitter<WsConnectionManagerEvents>
   /** @internal */ readonly _maxConnections: number
   /** @internal */ readonly _heartbeats: Heartbeats
   /** @internal */ _draining = false
+  /** This node in the cluster (`cluster` option), or `null` without it. */
+  readonly cluster: WsCluster | null
+  readonly #cluster: ClusterEngine | null
 
-  constructor (log: FastifyBaseLogger, maxConnections: number) {
+  constructor (log: FastifyBaseLogger, maxConnections: number, cluster: ClusterEngine | null = null) {
     super()
     this.log = log
     this._maxConnections = maxConnections
+    this.#cluster = cluster
+    this.cluster = cluster === null ? null : new WsCluster(cluster)
     this._heartbeats = new Heartbeats({
       dead: (conn) => this.died(conn),
       error: (conn, err) => this.log.error({ err, route: conn.route, id: conn.id }, 'fastify-ws-heartbeat: sending a heartbeat failed'),
@@ -102,6 +117,20 @@ export class WsConnectionManager extends EventEmitter<WsConnectionManagerEvents>
     return sent
   }
 
+  /**
+   * `broadcast(data, { route })` on this node at once, then on every other node of the
+   * cluster through Redis (at most once, in publish order per node). Resolves once Redis
+   * accepted the message; rejects when Redis is unreachable or does not answer within
+   * `cluster.timeout` (this node's delivery happened anyway). Without `cluster`, resolves
+   * after the local delivery. `data`: a string (text) or Buffer/ArrayBuffer/typed array (binary).
+   */
+  publish (data: PublishData, opts: PublishOptions = {}): Promise<void> {
+    if (!isPublishData(data)) return Promise.reject(new TypeError('fastify-ws-heartbeat: publish() data must be a string, a Buffer, an ArrayBuffer or a typed array'))
+    const route = opts.route
+    this.broadcast(data, { route })
+    return this.#cluster === null ? Promise.resolve() : this.#cluster.publish(data, route)
+  }
+
   stats (): WsConnectionStats {
     return {
       connections: this.live.size,
@@ -134,15 +163,17 @@ export class WsConnectionManager extends EventEmitter<WsConnectionManagerEvents>
   _admission (): Admission {
     if (this._draining) return 'draining'
     if (this.live.size >= this._maxConnections) return 'full'
+    if (this.#cluster?.full() === true) return 'full'
     return 'ok'
   }
 
   /** @internal The JSON body of the health endpoint, rebuilt only when the counts changed. */
   _healthBody (status: Admission): string {
     if (this.countsBody === null) {
-      this.countsBody = `"connections":${this.live.size},"routes":${JSON.stringify(this.routeCounts())}}`
+      this.countsBody = `"connections":${this.live.size},"routes":${JSON.stringify(this.routeCounts())}`
     }
-    return `{"status":"${status}",${this.countsBody}`
+    const cluster = this.#cluster === null ? '' : ',' + this.#cluster.healthMember()
+    return `{"status":"${status}",${this.countsBody}${cluster}}`
   }
 
   /** @internal */

@@ -2,6 +2,7 @@ import { inspect } from 'node:util'
 import type { WebsocketPluginOptions } from '@fastify/websocket'
 import { FST_ERR_WS_HEARTBEAT_INVALID_OPTION } from './errors.js'
 import type { WsConnection } from './connection.js'
+import type { ClusterOptions } from './cluster/options.js'
 
 export type HeartbeatMode = 'frame' | 'json' | 'off'
 
@@ -34,6 +35,8 @@ export interface FastifyWsHeartbeatOptions extends RouteHeartbeatOptions {
   health?: HealthOptions | boolean
   maxConnections?: number
   websocket?: WebsocketPluginOptions
+  /** Several instances over Redis (contract, section 9); validated by lib/cluster/options.ts. */
+  cluster?: ClusterOptions
 }
 
 export interface ResolvedJsonOptions {

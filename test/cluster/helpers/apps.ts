@@ -1,0 +1,44 @@
+import type { FastifyInstance } from 'fastify'
+import type WebSocket from 'ws'
+import { startApp, until, type TestTap } from '../../helpers/index.js'
+import type { FastifyWsHeartbeatOptions } from '../../../lib/index.js'
+import { redisClient } from './redis.js'
+
+export const interval = 100
+export const timeout = 300
+/** Scheduling slack on upper bounds: 2 cores shared with other test files. */
+export const SLACK = 150
+
+export interface ClusterApp {
+  app: FastifyInstance
+  url: string
+  port: number
+  node: string
+  events: Array<{ event: 'nodeUp' | 'nodeDown', node: string, at: number }>
+}
+
+/**
+ * An app with the plugin and `cluster` on the given Redis (interval 100 ms, timeout 300 ms),
+ * routes `/echo` (echoes) and `/chat` (silent).
+ */
+export async function clusterApp (t: TestTap, redisPort: number, node: string, cluster: Record<string, unknown> = {}, opts: FastifyWsHeartbeatOptions = {}): Promise<ClusterApp> {
+  const redis = redisClient(t, redisPort)
+  const { app, url, port } = await startApp(t, { ...opts, cluster: { redis, node, interval, timeout, ...cluster } }, (app) => {
+    app.get('/echo', { websocket: true }, (socket: WebSocket) => {
+      socket.on('message', (data, isBinary) => socket.send(data, { binary: isBinary }))
+    })
+    app.get('/chat', { websocket: true }, () => {})
+  })
+  const events: ClusterApp['events'] = []
+  app.wsConnections.on('nodeUp', (n) => events.push({ event: 'nodeUp', node: n, at: Date.now() }))
+  app.wsConnections.on('nodeDown', (n) => events.push({ event: 'nodeDown', node: n, at: Date.now() }))
+  return { app, url, port, node, events }
+}
+
+/** Waits until every app sees `nodes` live nodes with Redis up. */
+export async function untilNodes (apps: ClusterApp[], nodes: number, ms = 5000): Promise<void> {
+  await until(() => apps.every((a) => {
+    const s = a.app.wsConnections.cluster!.stats()
+    return s.nodes === nodes && s.broker === 'up'
+  }), ms, `${nodes} nodes seen by every app`)
+}
