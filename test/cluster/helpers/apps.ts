@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type WebSocket from 'ws'
 import { startApp, until, type TestTap } from '../../helpers/index.js'
-import type { FastifyWsHeartbeatOptions } from '../../../lib/index.js'
+import type { RedisOptions } from 'ioredis'
 import { redisClient } from './redis.js'
 
 export const interval = 100
@@ -21,9 +21,9 @@ export interface ClusterApp {
  * An app with the plugin and `cluster` on the given Redis (interval 100 ms, timeout 300 ms),
  * routes `/echo` (echoes) and `/chat` (silent).
  */
-export async function clusterApp (t: TestTap, redisPort: number, node: string, cluster: Record<string, unknown> = {}, opts: FastifyWsHeartbeatOptions = {}): Promise<ClusterApp> {
-  const redis = redisClient(t, redisPort)
-  const { app, url, port } = await startApp(t, { ...opts, cluster: { redis, node, interval, timeout, ...cluster } }, (app) => {
+export async function clusterApp (t: TestTap, redisPort: number, node: string, cluster: Record<string, unknown> = {}, redisOpts: RedisOptions = {}): Promise<ClusterApp> {
+  const redis = redisClient(t, redisPort, redisOpts)
+  const { app, url, port } = await startApp(t, { cluster: { redis, node, interval, timeout, ...cluster } }, (app) => {
     app.get('/echo', { websocket: true }, (socket: WebSocket) => {
       socket.on('message', (data, isBinary) => socket.send(data, { binary: isBinary }))
     })
