@@ -5,6 +5,7 @@ import Fastify from 'fastify'
 import { readFile } from 'node:fs/promises'
 import { join, extname } from 'node:path'
 import heartbeat from 'fastify-ws-heartbeat'
+import Redis from 'ioredis'
 
 const env = process.env
 const port = Number(env.PORT ?? 3000)
@@ -17,13 +18,18 @@ function numberFromEnv (name: string): number | undefined {
 
 async function main (): Promise<void> {
   const app = Fastify({ logger: { level: env.LOG_LEVEL ?? 'info' } })
+  // REDIS_URL set (as `npm run example:cluster` does): one of several instances.
+  const redis = env.REDIS_URL === undefined ? undefined : new Redis(env.REDIS_URL)
 
   await app.register(heartbeat, {
     interval: numberFromEnv('HEARTBEAT_INTERVAL'),
     timeout: numberFromEnv('HEARTBEAT_TIMEOUT'),
     closeTimeout: numberFromEnv('HEARTBEAT_CLOSE_TIMEOUT'),
-    maxConnections: numberFromEnv('MAX_CONNECTIONS')
+    maxConnections: numberFromEnv('MAX_CONNECTIONS'),
+    cluster: redis === undefined ? undefined : { redis, node: env.CLUSTER_NODE }
   })
+  // The client is the application's: the plugin never closes it.
+  if (redis !== undefined) app.addHook('onClose', async () => { await redis.quit() })
 
   // Frame mode (the default): RFC 6455 pings, answered by every client library and browser.
   app.get('/echo', { websocket: true }, (socket) => {
@@ -31,11 +37,12 @@ async function main (): Promise<void> {
   })
 
   // JSON mode: browser code can see these heartbeats, so a page can notice a dead server.
-  // Every chat message goes to every chat client, as the article's broadcast() does.
+  // Every chat message goes to every chat client, on every instance when there are several
+  // (publish() is broadcast() on this instance plus the others through Redis).
   app.get('/chat', { websocket: true, heartbeat: { mode: 'json' } }, (socket) => {
     socket.on('message', (data, isBinary) => {
       if (isBinary) return
-      app.wsConnections.broadcast(data.toString(), { route: '/chat' })
+      app.wsConnections.publish(data.toString(), { route: '/chat' }).catch((err) => app.log.warn({ err }, 'chat message not sent to the other instances'))
     })
   })
 

@@ -120,10 +120,14 @@ async function fastifyWsHeartbeat (fastify: FastifyInstance, opts: FastifyWsHear
     done()
   })
 
-  fastify.addHook('onClose', async () => {
+  fastify.addHook('onClose', (_instance, done) => {
     manager._shutdown()
-    await cluster?.stop()
+    done()
   })
+
+  // preClose, not onClose: onClose hooks run last-registered first, so an application hook
+  // that quits the Redis client would run before the departure could be announced.
+  if (cluster !== null) fastify.addHook('preClose', () => cluster.stop())
 }
 
 const plugin = fp(fastifyWsHeartbeat, { fastify: '5.x', name: 'fastify-ws-heartbeat' })

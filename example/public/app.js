@@ -104,7 +104,9 @@ async function pollHealth () {
     const res = await fetch('/health/ws', { cache: 'no-store' })
     const body = await res.json()
     $('connections').textContent = String(body.connections ?? '–')
-    $('health-status').textContent = `HTTP ${res.status}: ${body.status ?? body.message ?? ''}`
+    // With `npm run example:cluster` the body carries the totals of every instance.
+    const cluster = body.cluster ? ` · cluster: ${body.cluster.connections} connections on ${body.cluster.nodes} nodes, Redis ${body.cluster.broker}` : ''
+    $('health-status').textContent = `HTTP ${res.status}: ${body.status ?? body.message ?? ''}${cluster}`
     $('routes').replaceChildren(...Object.entries(body.routes ?? {}).map(([route, n]) => {
       const li = document.createElement('li')
       li.textContent = `${route}: ${n}`

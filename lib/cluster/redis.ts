@@ -209,7 +209,7 @@ export class Broker {
   }
 
   #report (err: Error): void {
-    if (this.#reportedDown) {
+    if (this.#reportedDown || this.#stopped) {
       this.#log.debug({ err }, 'fastify-ws-heartbeat: Redis error')
     } else {
       this.#reportedDown = true

@@ -1,7 +1,10 @@
 import t from 'tap'
 import WebSocket from 'ws'
 import { collect, connect, once, sleep, until } from '../helpers/index.js'
-import { startRedis } from './helpers/redis.js'
+import Fastify from 'fastify'
+import type { AddressInfo } from 'node:net'
+import heartbeat from '../../lib/index.js'
+import { redisClient, startRedis } from './helpers/redis.js'
 import { clusterApp, interval, untilNodes } from './helpers/apps.js'
 
 t.setTimeout(60_000)
@@ -32,18 +35,26 @@ t.test('counts over three nodes: stats(), nodes(), nodeUp, the health body', asy
   t.same(await res.json(), { status: 'ok', connections: 1, routes: { '/echo': 1 }, cluster: { nodes: 3, connections: 4, broker: 'up' } })
 })
 
-t.test('a node whose app closes leaves the totals at once (nodeDown)', async (t) => {
+t.test('a node whose app closes leaves the totals at once (nodeDown), also when the app quits its client in onClose', async (t) => {
   const redis = await startRedis(t)
-  const a = await clusterApp(t, redis.port, 'a')
-  const b = await clusterApp(t, redis.port, 'b')
-  await untilNodes([a, b], 2)
-  await connect(t, `${b.url}/echo`)
+  const long = { timeout: 5000 }
+  const a = await clusterApp(t, redis.port, 'a', long)
+  // The usual shape of an application: it closes its own Redis client when the app closes.
+  const client = redisClient(t, redis.port)
+  const b = Fastify()
+  await b.register(heartbeat, { cluster: { redis: client, node: 'b', interval, ...long } })
+  b.addHook('onClose', async () => { await client.quit() })
+  b.get('/echo', { websocket: true }, () => {})
+  await b.listen({ host: '127.0.0.1', port: 0 })
+  t.teardown(() => b.close())
+  await until(() => a.app.wsConnections.cluster!.stats().nodes === 2, 5000, 'a sees b')
+  await connect(t, `ws://127.0.0.1:${(b.server.address() as AddressInfo).port}/echo`)
   await until(() => a.app.wsConnections.cluster!.stats().connections === 1, 2000, 'b counted')
   const closedAt = Date.now()
-  await b.app.close()
-  await until(() => a.events.some((e) => e.event === 'nodeDown' && e.node === 'b'), 2000, 'nodeDown b')
+  await b.close()
+  await until(() => a.events.some((e) => e.event === 'nodeDown' && e.node === 'b'), 6000, 'nodeDown b')
   const down = a.events.find((e) => e.event === 'nodeDown')!
-  t.ok(down.at - closedAt < interval, `nodeDown ${down.at - closedAt} ms after close (no wait for the timeout)`)
+  t.ok(down.at - closedAt < 1000, `nodeDown ${down.at - closedAt} ms after close began (expiry would take ${long.timeout - interval} ms or more)`)
   t.same(a.app.wsConnections.cluster!.stats(), { nodes: 1, connections: 0, routes: {}, broker: 'up' })
 })
 
