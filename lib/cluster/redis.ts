@@ -119,7 +119,7 @@ export class Broker {
     })
   }
 
-  /** Oldest unanswered command's age check; `stop` stops subscribing and forgets the client. */
+  /** Stops subscribing (the duplicate is disconnected) and lets go of the application's client. */
   stop (): void {
     this.#stopped = true
     this.#redis.removeListener('close', this.#onClientClose)
@@ -189,7 +189,9 @@ export class Broker {
     const subscriber = this.#subscriber
     if (subscriber === null) return
     subscriber.subscribe(...this.#channels).then(() => {
-      if (this.#subscriber === subscriber) this.#subscribed = true
+      if (this.#subscriber !== subscriber) return
+      this.#subscribed = true
+      this.#reportBack()
     }, (err: Error) => {
       this.#log.debug({ err }, 'fastify-ws-heartbeat: subscribing to the cluster channels failed; retried when Redis is ready')
     })
@@ -197,6 +199,10 @@ export class Broker {
 
   #markUp (): void {
     this.#answered = true
+    this.#reportBack()
+  }
+
+  #reportBack (): void {
     if (this.#reportedDown && this.up) {
       this.#reportedDown = false
       this.#log.info('fastify-ws-heartbeat: Redis is reachable again')
