@@ -5,15 +5,15 @@ import Fastify from 'fastify'
 import type { AddressInfo } from 'node:net'
 import heartbeat from '../../lib/index.js'
 import { redisClient, startRedis } from './helpers/redis.js'
-import { clusterApp, interval, untilNodes } from './helpers/apps.js'
+import { RELAXED, clusterApp, interval, untilNodes } from './helpers/apps.js'
 
 t.setTimeout(60_000)
 
 t.test('counts over three nodes: stats(), nodes(), nodeUp, the health body', async (t) => {
   const redis = await startRedis(t)
-  const a = await clusterApp(t, redis.port, 'a')
-  const b = await clusterApp(t, redis.port, 'b')
-  const c = await clusterApp(t, redis.port, 'c')
+  const a = await clusterApp(t, redis.port, 'a', RELAXED)
+  const b = await clusterApp(t, redis.port, 'b', RELAXED)
+  const c = await clusterApp(t, redis.port, 'c', RELAXED)
   await untilNodes([a, b, c], 3)
   t.same(a.events.filter((e) => e.event === 'nodeUp').map((e) => e.node).sort(), ['b', 'c'])
   t.equal(a.app.wsConnections.cluster!.node, 'a')
@@ -60,8 +60,8 @@ t.test('a node whose app closes leaves the totals at once (nodeDown), also when 
 
 t.test('publish: text stays text, binary stays binary, route filter, on every node', async (t) => {
   const redis = await startRedis(t)
-  const a = await clusterApp(t, redis.port, 'a')
-  const b = await clusterApp(t, redis.port, 'b')
+  const a = await clusterApp(t, redis.port, 'a', RELAXED)
+  const b = await clusterApp(t, redis.port, 'b', RELAXED)
   await untilNodes([a, b], 2)
   const onA = await connect(t, `${a.url}/chat`)
   const onB = await connect(t, `${b.url}/chat`)
@@ -91,9 +91,9 @@ t.test('publish: text stays text, binary stays binary, route filter, on every no
 
 t.test('messages published by one node reach the others in publish order', async (t) => {
   const redis = await startRedis(t)
-  const a = await clusterApp(t, redis.port, 'a')
-  const b = await clusterApp(t, redis.port, 'b')
-  const c = await clusterApp(t, redis.port, 'c')
+  const a = await clusterApp(t, redis.port, 'a', RELAXED)
+  const b = await clusterApp(t, redis.port, 'b', RELAXED)
+  const c = await clusterApp(t, redis.port, 'c', RELAXED)
   await untilNodes([a, b, c], 3)
   const onB = collect(await connect(t, `${b.url}/chat`))
   const onC = collect(await connect(t, `${c.url}/chat`))
@@ -111,8 +111,8 @@ t.test('messages published by one node reach the others in publish order', async
 
 t.test('cluster cap: 503 with retry-after and health full from the other nodes\' counts', async (t) => {
   const redis = await startRedis(t)
-  const a = await clusterApp(t, redis.port, 'a', { maxConnections: 2 })
-  const b = await clusterApp(t, redis.port, 'b', { maxConnections: 2 })
+  const a = await clusterApp(t, redis.port, 'a', { ...RELAXED, maxConnections: 2 })
+  const b = await clusterApp(t, redis.port, 'b', { ...RELAXED, maxConnections: 2 })
   await untilNodes([a, b], 2)
   await connect(t, `${b.url}/echo`)
   await connect(t, `${b.url}/echo`)
@@ -133,9 +133,9 @@ t.test('cluster cap: 503 with retry-after and health full from the other nodes\'
 
 t.test('a listener that throws on nodeUp is logged, cluster keeps working', async (t) => {
   const redis = await startRedis(t)
-  const a = await clusterApp(t, redis.port, 'a')
+  const a = await clusterApp(t, redis.port, 'a', RELAXED)
   a.app.wsConnections.on('nodeUp', () => { throw new Error('listener bug') })
-  const b = await clusterApp(t, redis.port, 'b')
+  const b = await clusterApp(t, redis.port, 'b', RELAXED)
   await untilNodes([a, b], 2)
   const onA = collect(await connect(t, `${a.url}/chat`))
   await b.app.wsConnections.publish('after')

@@ -4,7 +4,7 @@ import { startRedis } from './helpers/redis.js'
 import { SLACK, clusterApp, interval, timeout, untilNodes, type ClusterApp } from './helpers/apps.js'
 import { spawnHost } from './helpers/child.js'
 
-t.setTimeout(60_000)
+t.setTimeout(180_000)
 
 // Two processes, started together: one is SIGKILLed, the other hosts the remaining tests' nodes.
 const hosts = Promise.all([spawnHost(t), spawnHost(t)])
@@ -25,8 +25,10 @@ t.test('a SIGKILLed node leaves the totals after timeout (nodeDown)', async (t) 
   await until(() => a.app.wsConnections.cluster!.stats().connections === 2, 3000, "b's connections counted")
   const killedAt = Date.now()
   victim.child.kill('SIGKILL')
-  await until(() => a.events.some((e) => e.event === 'nodeDown' && e.node === 'b'), 3000, 'nodeDown b')
-  const after = a.events.find((e) => e.event === 'nodeDown')!.at - killedAt
+  // Only the verdict on the dead process counts: a loaded machine may stall b earlier.
+  const downAfterKill = (): { at: number } | undefined => a.events.find((e) => e.event === 'nodeDown' && e.node === 'b' && e.at >= killedAt)
+  await until(() => downAfterKill() !== undefined, 3000, 'nodeDown b')
+  const after = downAfterKill()!.at - killedAt
   // b was last heard from at most one interval before the kill.
   t.ok(after >= timeout - interval - 20, `not before timeout after its last announcement (${after} ms after the kill)`)
   t.ok(after <= timeout + SLACK, `within timeout of the kill (${after} ms)`)
@@ -65,7 +67,7 @@ t.test('Redis frozen (SIGSTOP): broker down after timeout, local service and hea
   t.ok(downAfter <= interval + timeout + SLACK, `broker down ${downAfter} ms after the freeze`)
   const failed = await publishing
   t.ok(failed !== null, 'publish rejected')
-  t.match(failed!.err.message, /did not answer within 300 ms/)
+  t.match(failed!.err.message, new RegExp(`did not answer within ${timeout} ms`))
   t.ok(failed!.at - frozenAt <= timeout + SLACK, `publish rejected ${failed!.at - frozenAt} ms after the freeze`)
   t.same(echoed, ['into the void'], 'local delivery happened')
 

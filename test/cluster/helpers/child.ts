@@ -25,7 +25,7 @@ export interface NodeHost {
 export async function spawnHost (t: TestTap): Promise<NodeHost> {
   const child = fork(join(__dirname, 'node.ts'), [], { execArgv: TS_LOADER, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   t.teardown(() => { child.kill('SIGKILL') })
-  await once(child, 'message', 30_000)
+  await once(child, 'message', 90_000)
   let seq = 0
   function request (cmd: Record<string, unknown>, ms = 10_000): Promise<Record<string, unknown>> {
     const id = ++seq
