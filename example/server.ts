@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises'
 import { join, extname } from 'node:path'
 import heartbeat from 'fastify-ws-heartbeat'
 import { register } from 'prom-client'
+import Redis from 'ioredis'
 
 const env = process.env
 const port = Number(env.PORT ?? 3000)
@@ -18,14 +19,19 @@ function numberFromEnv (name: string): number | undefined {
 
 async function main (): Promise<void> {
   const app = Fastify({ logger: { level: env.LOG_LEVEL ?? 'info' } })
+  // REDIS_URL set (as `npm run example:cluster` does): one of several instances.
+  const redis = env.REDIS_URL === undefined ? undefined : new Redis(env.REDIS_URL)
 
   await app.register(heartbeat, {
     interval: numberFromEnv('HEARTBEAT_INTERVAL'),
     timeout: numberFromEnv('HEARTBEAT_TIMEOUT'),
     closeTimeout: numberFromEnv('HEARTBEAT_CLOSE_TIMEOUT'),
     maxConnections: numberFromEnv('MAX_CONNECTIONS'),
-    metrics: true // prom-client's default registry; example/dashboard.json draws it in Grafana
+    metrics: true, // prom-client's default registry; example/dashboard.json draws it in Grafana
+    cluster: redis === undefined ? undefined : { redis, node: env.CLUSTER_NODE }
   })
+  // The client is the application's: the plugin never closes it.
+  if (redis !== undefined) app.addHook('onClose', async () => { await redis.quit() })
 
   // Prometheus scrapes this (docs/metrics.md).
   app.get('/metrics', async (_req, reply) => {
@@ -39,11 +45,12 @@ async function main (): Promise<void> {
   })
 
   // JSON mode: browser code can see these heartbeats, so a page can notice a dead server.
-  // Every chat message goes to every chat client, as the article's broadcast() does.
+  // Every chat message goes to every chat client, on every instance when there are several
+  // (publish() is broadcast() on this instance plus the others through Redis).
   app.get('/chat', { websocket: true, heartbeat: { mode: 'json' } }, (socket) => {
     socket.on('message', (data, isBinary) => {
       if (isBinary) return
-      app.wsConnections.broadcast(data.toString(), { route: '/chat' })
+      app.wsConnections.publish(data.toString(), { route: '/chat' }).catch((err) => app.log.warn({ err }, 'chat message not sent to the other instances'))
     })
   })
 

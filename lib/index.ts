@@ -9,11 +9,13 @@ import { registerHealthRoute } from './health.js'
 import { FST_ERR_WS_HEARTBEAT_REGISTRATION_ORDER } from './errors.js'
 import { createMetrics } from './metrics/index.js'
 import type { RouteObserver } from './observer.js'
+import { createCluster } from './cluster/index.js'
 
 export { FST_ERR_WS_HEARTBEAT_INVALID_OPTION, FST_ERR_WS_HEARTBEAT_REGISTRATION_ORDER } from './errors.js'
 export { WsConnection } from './connection.js'
 export { WsConnectionManager } from './manager.js'
-export type { WsConnectionManagerEvents, WsConnectionStats, BroadcastOptions } from './manager.js'
+export type { WsConnectionManagerEvents, WsConnectionStats, BroadcastOptions, PublishOptions } from './manager.js'
+export type { WsCluster, WsClusterStats, WsClusterNode, ClusterOptions, RedisClient, PublishData } from './cluster/index.js'
 export type { DrainOptions } from './drain.js'
 export type { MetricsOptions, MetricsRegistry } from './metrics/types.js'
 export type { FastifyWsHeartbeatOptions, RouteHeartbeatOptions, JsonHeartbeatOptions, HealthOptions, HeartbeatMode } from './options.js'
@@ -54,14 +56,17 @@ async function fastifyWsHeartbeat (fastify: FastifyInstance, opts: FastifyWsHear
   const config = resolvePluginOptions(opts)
   const metrics = createMetrics(opts.metrics)
   if (metrics !== null) fastify.addHook('onClose', (_instance, done) => { metrics.close(); done() })
+  const cluster = createCluster(opts.cluster, () => manager, fastify.log)
   const manager = new WsConnectionManager(fastify.log, {
     maxConnections: config.maxConnections,
     maxBackpressure: config.maxBackpressure,
     closeOnBackpressureLimit: config.closeOnBackpressureLimit,
-    observer: metrics ?? undefined
-  })
+    observer: metrics ?? undefined,
+    cluster: cluster ?? undefined
+  }, cluster)
   const host = internalsOf(manager)
   metrics?.watch(manager)
+  if (metrics !== null && cluster !== null) metrics.cluster(cluster)
 
   // The plugin owns @fastify/websocket when it registers it: then app.close() drains
   // (close 1001 to every client) instead of @fastify/websocket's bare close.
@@ -141,12 +146,15 @@ async function fastifyWsHeartbeat (fastify: FastifyInstance, opts: FastifyWsHear
     routeOptions.preHandler = existing === undefined ? [admit] : [...(Array.isArray(existing) ? existing : [existing]), admit]
   })
 
-  if (config.healthPath !== null) registerHealthRoute(fastify, config.healthPath, host)
+  if (config.healthPath !== null) {
+    registerHealthRoute(fastify, config.healthPath, host, cluster === null ? [] : [{ name: 'cluster', json: () => cluster.healthJson() }])
+  }
 
   fastify.addHook('onReady', (done) => {
     if (longIntervals.length > 0) {
       fastify.log.warn({ routes: longIntervals }, `fastify-ws-heartbeat: heartbeat interval of ${PROXY_IDLE_WARNING_MS / 1000} s or more: common proxies (nginx, AWS ALB) close connections idle for 60 s`)
     }
+    cluster?.start()
     done()
   })
 
@@ -154,6 +162,10 @@ async function fastifyWsHeartbeat (fastify: FastifyInstance, opts: FastifyWsHear
     host.shutdown()
     done()
   })
+
+  // preClose, not onClose: onClose hooks run last-registered first, so an application hook
+  // that quits the Redis client would run before the departure could be announced.
+  if (cluster !== null) fastify.addHook('preClose', () => cluster.stop())
 }
 
 const kPluginMeta = Symbol.for('plugin-meta')

@@ -29,6 +29,8 @@ export interface LifecycleOptions {
   maxBackpressure: number
   closeOnBackpressureLimit: boolean
   observer?: ConnectionObserver
+  /** A cap beyond this node's own (`cluster.maxConnections`): upgrades are refused while it is full. */
+  cluster?: { full (): boolean }
   clock?: Clock
 }
 
@@ -78,6 +80,7 @@ export class Lifecycle implements ConnectionOwner, HeartbeatHost, PluginHost, Dr
   broadcastSkipped = 0
   draining = false
   readonly #maxConnections: number
+  readonly #cluster: { full (): boolean } | undefined
   readonly #log: FastifyBaseLogger
   readonly #events: LifecycleEvents
   #nextSeq = 0
@@ -89,6 +92,7 @@ export class Lifecycle implements ConnectionOwner, HeartbeatHost, PluginHost, Dr
     this.#log = log
     this.#events = events
     this.#maxConnections = opts.maxConnections
+    this.#cluster = opts.cluster
     this.maxBackpressure = opts.maxBackpressure
     this.closeOnBackpressureLimit = opts.closeOnBackpressureLimit
     this.observer = opts.observer
@@ -198,6 +202,7 @@ export class Lifecycle implements ConnectionOwner, HeartbeatHost, PluginHost, Dr
   admission (): Admission {
     if (this.draining) return 'draining'
     if (this.live.size >= this.#maxConnections) return 'full'
+    if (this.#cluster?.full() === true) return 'full'
     return 'ok'
   }
 

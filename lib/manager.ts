@@ -6,6 +6,7 @@ import { Lifecycle, type LifecycleOptions, type PluginHost } from './lifecycle.j
 import { broadcast, type BroadcastOptions } from './broadcast.js'
 import { drainConnections, validateDrainOptions, type DrainOptions } from './drain.js'
 import type { HealthHost } from './health.js'
+import { WsCluster, isPublishData, type ClusterEngine, type PublishData } from './cluster/index.js'
 
 export type { BroadcastOptions } from './broadcast.js'
 
@@ -13,6 +14,15 @@ export interface WsConnectionManagerEvents {
   connect: [conn: WsConnection]
   disconnect: [conn: WsConnection, code: number, reason: string]
   timeout: [conn: WsConnection]
+  /** Another node of the cluster was heard from for the first time (section 9). */
+  nodeUp: [node: string]
+  /** Another node of the cluster left, or was not heard from for `cluster.timeout`. */
+  nodeDown: [node: string]
+}
+
+export interface PublishOptions {
+  /** Only the sockets of this route (URL pattern) on every node; every route when absent. */
+  route?: string
 }
 
 export interface WsConnectionStats {
@@ -39,13 +49,18 @@ export function internalsOf (manager: WsConnectionManager): PluginHost & HealthH
 
 /** `app.wsConnections`: every live websocket connection, its counts and its heartbeats. */
 export class WsConnectionManager extends EventEmitter<WsConnectionManagerEvents> {
+  /** This node in the cluster (`cluster` option), or `null` without it. */
+  readonly cluster: WsCluster | null
   readonly #core: Lifecycle
   readonly #log: FastifyBaseLogger
+  readonly #cluster: ClusterEngine | null
 
   /** @internal Created by the plugin. */
-  constructor (log: FastifyBaseLogger, opts: LifecycleOptions) {
+  constructor (log: FastifyBaseLogger, opts: LifecycleOptions, cluster: ClusterEngine | null = null) {
     super()
     this.#log = log
+    this.#cluster = cluster
+    this.cluster = cluster === null ? null : new WsCluster(cluster)
     this.#core = new Lifecycle(log, opts, {
       connect: (conn) => this.#safeEmit('connect', conn),
       disconnect: (conn, code, reason) => this.#safeEmit('disconnect', conn, code, reason),
@@ -90,6 +105,21 @@ export class WsConnectionManager extends EventEmitter<WsConnectionManagerEvents>
    */
   broadcast (data: Parameters<WebSocket['send']>[0], opts: BroadcastOptions = {}): number {
     return broadcast(this.#core, data, opts)
+  }
+
+  /**
+   * `broadcast(data, { route })` on this node at once (backpressure rules included), then
+   * on every other node of the cluster through Redis (at most once, in publish order per
+   * node). Resolves once Redis accepted the message; rejects when Redis is unreachable or
+   * does not answer within `cluster.timeout` (this node's delivery happened anyway).
+   * Without `cluster`, resolves after the local delivery. `data`: a string (text) or
+   * Buffer/ArrayBuffer/typed array (binary); anything else rejects with a `TypeError`.
+   */
+  publish (data: PublishData, opts: PublishOptions = {}): Promise<void> {
+    if (!isPublishData(data)) return Promise.reject(new TypeError('fastify-ws-heartbeat: publish() data must be a string, a Buffer, an ArrayBuffer or a typed array'))
+    const route = opts.route
+    broadcast(this.#core, data, { route })
+    return this.#cluster === null ? Promise.resolve() : this.#cluster.publish(data, route)
   }
 
   stats (): WsConnectionStats {

@@ -7,6 +7,7 @@ import {
   type JsonNames, type OptionProblem
 } from './rules/index.js'
 import type { MetricsOptions } from './metrics/types.js'
+import type { ClusterOptions } from './cluster/options.js'
 
 export type HeartbeatMode = 'frame' | 'json' | 'off'
 
@@ -53,6 +54,8 @@ export interface FastifyWsHeartbeatOptions extends RouteHeartbeatOptions {
   /** Prometheus metrics through prom-client (contract section 8): `true` for its default registry. Default `false`. */
   metrics?: boolean | MetricsOptions
   websocket?: WebsocketPluginOptions
+  /** Several instances over Redis (contract, section 9); validated by lib/cluster/options.ts. */
+  cluster?: ClusterOptions
 }
 
 export interface ResolvedJsonOptions extends JsonNames {
