@@ -4,10 +4,10 @@
  *
  *   --quick            a few minutes: 2 000 connections, shorter windows
  *   --smoke            seconds: 200 connections, one run (what test/bench-smoke runs)
- *   --only=a,b         some of: idle, scheduler, stall, health, accept, echo, memory
+ *   --only=a,b         some of: idle, scheduler, stall, health, accept, echo, memory, broadcast
  *   --runs=N           runs per figure (median of N; default 3)
- *   --connections=N    connections for idle, health, accept, memory (default 10 000)
- *   --duration=S       measuring window in seconds for idle, echo (default 30, 10)
+ *   --connections=N    connections for idle, health, accept, memory (default 10 000), broadcast (default 5 000 and 10 000)
+ *   --duration=S       measuring window in seconds for idle, echo, broadcast (default 30, 10, 3)
  *   --interval=MS      heartbeat interval of idle and stall (default 1 000)
  *   --soak=S           memory soak: sample heap and RSS for S seconds (default off)
  *   --profile          CPU profiles of idle's servers and of the stub scheduler (bench/results/profiles)
@@ -20,7 +20,7 @@ import { join } from 'node:path'
 import { machine, printResult, resultsDir, type BenchResult } from './common/report.js'
 import { presets, type Scale } from './common/scale.js'
 
-export const BENCHES = ['idle', 'scheduler', 'stall', 'health', 'accept', 'echo', 'memory'] as const
+export const BENCHES = ['idle', 'scheduler', 'stall', 'health', 'accept', 'echo', 'memory', 'broadcast'] as const
 export type BenchName = typeof BENCHES[number]
 
 export interface Flags {

@@ -56,6 +56,13 @@ export function presets (flags: Flags): Record<string, any> {
       soakS: flags.soak ?? 0,
       interval,
       runs
+    },
+    broadcast: {
+      connections: flags.connections !== undefined ? [flags.connections] : pick([5_000, 10_000], [2_000], [200]),
+      size: 100,
+      windowMs: 1000 * (flags.duration ?? pick(3, 2, 0.3)),
+      warmupMs: pick(1_000, 500, 100),
+      runs
     }
   }
 }
