@@ -8,6 +8,7 @@
  * `socketio` is socket.io 4 (websocket transport only) doing io.emit('m', data).
  */
 import { createServer } from 'node:http'
+import { performance } from 'node:perf_hooks'
 import type { AddressInfo, Socket } from 'node:net'
 import Fastify, { type FastifyInstance } from 'fastify'
 import websocket from '@fastify/websocket'
@@ -21,18 +22,17 @@ export type BroadcastWay = 'loop' | 'fanout' | 'raw' | 'socketio'
 
 export interface BroadcastServerConfig { kind: BroadcastServerKind }
 
-export interface BroadcastWindow {
-  broadcasts: number
-  /** Sockets each broadcast went to. */
+/** One broadcast, from the call until the driver saw every delivery at the clients. */
+export interface BroadcastSample {
+  /** Sockets the broadcast went to. */
   sockets: number
-  wallMs: number
-  /** Times the sender waited for sampled sockets to drain (clients falling behind). */
-  waits: number
+  /** Server CPU (user + system), µs. */
+  cpuUs: number
+  systemUs: number
+  /** Time the event loop was busy (performance.eventLoopUtilization), ms. */
+  activeMs: number
 }
 
-/** Bytes a sampled socket may have queued before the next broadcast waits (pacing, same for every way). */
-const PACE_BYTES = 64 * 1024
-const SAMPLES = 16
 // The plugin's default maxBackpressure (CONTRACT.md section 3).
 const MAX_BACKPRESSURE = 1_048_576
 
@@ -93,11 +93,8 @@ function message (seq: number, size: number): string {
   return String(seq).padStart(size, 'x')
 }
 
-const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
-
 let seq = 0
-let cpuStart = process.cpuUsage()
-let wallStart = performance.now()
+let start = { cpu: process.cpuUsage(), elu: performance.eventLoopUtilization(), sockets: 0 }
 
 serve({
   async listen () {
@@ -105,36 +102,20 @@ serve({
     return { port }
   },
   count: () => ({ connections: connections() }),
-  /** Broadcasts back to back for `ms` (yielding to I/O between broadcasts), paced on sampled sockets. */
-  async broadcastFor ({ way, ms, size }: { way: BroadcastWay, ms: number, size: number }): Promise<BroadcastWindow> {
+  /**
+   * Broadcasts one new message `way`. Measuring runs until `end`: the write callbacks and
+   * stream bookkeeping that run after the call (next ticks, drains) are part of the cost.
+   */
+  once ({ way, size }: { way: BroadcastWay, size: number }) {
     const clients = wsSockets()
-    const all = [...clients]
-    const samples = Array.from({ length: Math.min(SAMPLES, all.length) }, (_, i) => all[Math.floor((i * all.length) / SAMPLES)])
-    const start = performance.now()
-    let broadcasts = 0
-    let waits = 0
-    while (performance.now() - start < ms) {
-      broadcastOnce(way, message(seq++, size), clients)
-      broadcasts++
-      await turn()
-      while (samples.some((s) => s.bufferedAmount > PACE_BYTES)) {
-        waits++
-        await new Promise((resolve) => setTimeout(resolve, 1))
-      }
-    }
-    return { broadcasts, sockets: clients.size, wallMs: performance.now() - start, waits }
-  },
-  cpuStart () {
-    cpuStart = process.cpuUsage()
-    wallStart = performance.now()
+    const data = message(seq++, size)
+    start = { cpu: process.cpuUsage(), elu: performance.eventLoopUtilization(), sockets: clients.size }
+    broadcastOnce(way, data, clients)
     return null
   },
-  cpuStop () {
-    const cpu = process.cpuUsage(cpuStart)
-    return { cpuMs: (cpu.user + cpu.system) / 1000, userMs: cpu.user / 1000, systemMs: cpu.system / 1000, wallMs: performance.now() - wallStart }
-  },
-  mem () {
-    const m = process.memoryUsage()
-    return { heapUsed: m.heapUsed, arrayBuffers: m.arrayBuffers, rss: m.rss }
+  end (): BroadcastSample {
+    const used = process.cpuUsage(start.cpu)
+    const elu = performance.eventLoopUtilization(start.elu)
+    return { sockets: start.sockets, cpuUs: used.user + used.system, systemUs: used.system, activeMs: elu.active }
   }
 })

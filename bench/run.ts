@@ -5,9 +5,9 @@
  *   --quick            a few minutes: 2 000 connections, shorter windows
  *   --smoke            seconds: 200 connections, one run (what test/bench-smoke runs)
  *   --only=a,b         some of: idle, scheduler, stall, health, accept, echo, memory, broadcast
- *   --runs=N           runs per figure (median of N; default 3)
+ *   --runs=N           runs per figure (median of N; default 3; broadcast: rounds, default 15)
  *   --connections=N    connections for idle, health, accept, memory (default 10 000), broadcast (default 5 000 and 10 000)
- *   --duration=S       measuring window in seconds for idle, echo, broadcast (default 30, 10, 3)
+ *   --duration=S       measuring window in seconds for idle, echo (default 30, 10)
  *   --interval=MS      heartbeat interval of idle and stall (default 1 000)
  *   --soak=S           memory soak: sample heap and RSS for S seconds (default off)
  *   --profile          CPU profiles of idle's servers and of the stub scheduler (bench/results/profiles)

@@ -60,9 +60,9 @@ export function presets (flags: Flags): Record<string, any> {
     broadcast: {
       connections: flags.connections !== undefined ? [flags.connections] : pick([5_000, 10_000], [2_000], [200]),
       size: 100,
-      windowMs: 1000 * (flags.duration ?? pick(3, 2, 0.3)),
-      warmupMs: pick(1_000, 500, 100),
-      runs
+      // Rounds of one broadcast per way, interleaved: pairs close in time on a shared machine.
+      rounds: flags.runs ?? pick(15, 8, 2),
+      warmup: pick(3, 2, 1)
     }
   }
 }
