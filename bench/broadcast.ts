@@ -153,6 +153,10 @@ function summarize (opts: BroadcastOptions, runs: BroadcastRun[], log: (line: st
   for (const n of opts.connections) {
     const speedup = ratio('fanout', 'loop', n, 'perSecond')
     figures.push({ figure: `broadcast deliveries/s of server loop time, ${n} conns, ${opts.size} B text`, value: median(of('fanout', n, 'perSecond')), unit: 'deliveries/s', baseline: LABEL.loop, baselineValue: median(of('loop', n, 'perSecond')), ratio: speedup, target: '>= 1.25x', met: speedup >= 1.25 })
+    // The same target on CPU time: what one free core would deliver. Preemption by other
+    // processes inflates loop time on a shared machine, never CPU time.
+    const capacity = 1 / ratio('fanout', 'loop', n, 'usPerDelivery')
+    figures.push({ figure: `broadcast deliveries per second of server CPU, ${n} conns`, value: 1e6 / median(of('fanout', n, 'usPerDelivery')), unit: 'deliveries/s', baseline: LABEL.loop, baselineValue: 1e6 / median(of('loop', n, 'usPerDelivery')), ratio: capacity, target: '>= 1.25x', met: capacity >= 1.25 })
     figures.push({ figure: `broadcast deliveries/s end to end (clients included), ${n} conns`, value: median(of('fanout', n, 'endToEndPerSecond')), unit: 'deliveries/s', baseline: LABEL.loop, baselineValue: median(of('loop', n, 'endToEndPerSecond')), ratio: ratio('fanout', 'loop', n, 'endToEndPerSecond') })
     const cost = ratio('fanout', 'raw', n, 'usPerDelivery')
     figures.push({ figure: `broadcast server CPU per delivery, ${n} conns`, value: median(of('fanout', n, 'usPerDelivery')), unit: 'µs', baseline: LABEL.raw, baselineValue: median(of('raw', n, 'usPerDelivery')), ratio: cost, target: '<= 1.15x', met: cost <= 1.15 })
