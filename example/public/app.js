@@ -81,7 +81,7 @@ function connect () {
     append($('events'), `close ${code}${reason ? ` ${reason}` : ''}`)
   })
   client.on('reconnecting', ({ attempt, delay, code }) => {
-    $('attempts').textContent = String(++attempts)
+    $('attempts').textContent = `${++attempts} reconnect attempt${attempts === 1 ? '' : 's'}`
     showState()
     append($('events'), `reconnecting: attempt ${attempt} in ${(delay / 1000).toFixed(1)} s (after ${code})`)
     const at = Date.now() + delay

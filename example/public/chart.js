@@ -1,6 +1,6 @@
 // The page's chart: heartbeat round-trip time and the server's connection count over the
 // last few minutes, drawn with uPlot (served by the example at /vendor/uplot/).
-import uPlot from '/vendor/uplot/uPlot.esm.js'
+import UPlot from '/vendor/uplot/uPlot.esm.js'
 
 const WINDOW_S = 300
 
@@ -10,7 +10,7 @@ export function createChart (element) {
   const times = []
   const rtt = []
   const connections = []
-  const plot = new uPlot({
+  const plot = new UPlot({
     width: Math.max(320, element.clientWidth),
     height: 220,
     legend: { live: false },
@@ -18,7 +18,7 @@ export function createChart (element) {
     series: [
       {},
       { label: 'round trip (ms)', stroke: '#1d4ed8', width: 2, scale: 'ms', spanGaps: true, points: { show: false } },
-      { label: 'connections', stroke: '#18794e', width: 2, scale: 'n', spanGaps: true, paths: uPlot.paths.stepped({ align: 1 }), points: { show: false } }
+      { label: 'connections', stroke: '#18794e', width: 2, scale: 'n', spanGaps: true, paths: UPlot.paths.stepped({ align: 1 }), points: { show: false } }
     ],
     scales: {
       ms: { range: (_u, _min, max) => [0, Math.max(5, (max ?? 0) * 1.2)] },
