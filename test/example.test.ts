@@ -43,10 +43,14 @@ function run (): void {
   t.teardown(async () => { await browser?.close() })
 
   t.test('the page connects, follows the server, charts, reconnects and flags a stale health poll', async (t) => {
-    const app = await buildExample({ interval: 200, timeout: 600, closeTimeout: 200, pretty: false, logLevel: 'warn' })
+    // timeout 2 s: a loaded test machine must not make the page's own heartbeat give up.
+    const app = await buildExample({ interval: 200, timeout: 2_000, closeTimeout: 200, pretty: false, logLevel: 'warn' })
     let holdHealth = false
+    let upgradesHeld: Promise<void> | null = null
+    let releaseUpgrades = (): void => {}
     app.addHook('onRequest', async (req) => {
       if (holdHealth && req.url.startsWith('/health/ws')) await new Promise((resolve) => setTimeout(resolve, 3_000))
+      if (upgradesHeld !== null && req.url.startsWith('/chat')) await upgradesHeld
     })
     await app.listen({ host: '127.0.0.1', port: 0 })
     t.teardown(() => app.close())
@@ -60,7 +64,7 @@ function run (): void {
 
     await page.goto(origin + '/')
     await page.locator('#state[data-state="open"]').waitFor({ timeout: 10_000 })
-    t.match(await text('state-detail'), 'heartbeat every 0.2 s, dead after 0.6 s more', "the page's heartbeat follows the server's")
+    t.match(await text('state-detail'), 'heartbeat every 0.2 s, dead after 2 s more', "the page's heartbeat follows the server's")
     await page.waitForFunction(() => /^\d+(\.\d)? ms$/.test(document.getElementById('rtt')?.textContent ?? ''), undefined, { timeout: 5000 })
     await page.waitForFunction(() => document.getElementById('connections')?.textContent === '1', undefined, { timeout: 5000 })
     t.equal(await text('connections-line'), '1 connection', 'singular')
@@ -74,12 +78,17 @@ function run (): void {
 
     // The server drops the page: the client reconnects; a line typed meanwhile is queued,
     // and the note about it goes once the queue went out.
+    // The reconnect is held at the upgrade until the line is typed.
+    upgradesHeld = new Promise((resolve) => { releaseUpgrades = resolve })
+    t.teardown(() => releaseUpgrades())
     for (const conn of app.wsConnections) conn.socket.terminate()
     await page.locator('#state[data-state="reconnecting"]').waitFor({ timeout: 5000 })
     await page.fill('#chat-input', 'typed while away')
     await page.press('#chat-input', 'Enter')
     t.equal(await text('chat-detail'), 'queued until the connection is back')
     await screenshot(page, 'example-reconnecting.png')
+    upgradesHeld = null
+    releaseUpgrades()
     await page.locator('#state[data-state="open"]').waitFor({ timeout: 10_000 })
     await page.locator('#messages li', { hasText: 'typed while away' }).waitFor({ timeout: 5000 })
     t.equal(await text('chat-detail'), '', 'the queued note is gone once the queue is sent')
