@@ -12,11 +12,14 @@
  *   --soak=S           memory soak: sample heap and RSS for S seconds (default off)
  *   --profile          CPU profiles of idle's servers and of the stub scheduler (bench/results/profiles)
  *   --parallel         run the benchmarks at once (default with --smoke: figures mean nothing then)
+ *   --node=N           run under Node.js line N (20, 22, 24…): the machine's node when it is that
+ *                      line, else the latest N from the npm registry (scripts/node-line.js, cached)
  * Every flag also reads from the environment: BENCH_QUICK=1, BENCH_ONLY=idle, BENCH_RUNS=1, …
  * BENCH_RESULTS_DIR moves the JSON results (default bench/results/).
  */
+import { execFileSync, spawn } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { machine, printResult, resultsDir, type BenchResult } from './common/report.js'
 import { presets, type Scale } from './common/scale.js'
 
@@ -33,6 +36,8 @@ export interface Flags {
   soak?: number
   profile: boolean
   parallel: boolean
+  /** Node.js major line to run under; undefined: the node running this file. */
+  node?: number
 }
 
 export function parseFlags (argv: string[], env: NodeJS.ProcessEnv = process.env): Flags {
@@ -55,6 +60,8 @@ export function parseFlags (argv: string[], env: NodeJS.ProcessEnv = process.env
   const on = (key: string): boolean => values.has(key) && values.get(key) !== '0' && values.get(key) !== 'false'
   const only = (values.get('only') ?? BENCHES.join(',')).split(',').map((s) => s.trim()).filter(Boolean)
   for (const name of only) if (!(BENCHES as readonly string[]).includes(name)) throw new Error(`unknown benchmark ${name} (one of ${BENCHES.join(', ')})`)
+  const node = num('node')
+  if (node !== undefined && (!Number.isInteger(node) || node < 20)) throw new Error(`--node must be a Node.js major line >= 20, like 22, got ${values.get('node')}`)
   return {
     scale: on('smoke') ? 'smoke' : on('quick') ? 'quick' : 'full',
     only: BENCHES.filter((b) => only.includes(b)),
@@ -64,7 +71,8 @@ export function parseFlags (argv: string[], env: NodeJS.ProcessEnv = process.env
     interval: num('interval'),
     soak: num('soak'),
     profile: on('profile'),
-    parallel: values.has('parallel') ? on('parallel') : on('smoke')
+    parallel: values.has('parallel') ? on('parallel') : on('smoke'),
+    node
   }
 }
 
@@ -97,12 +105,34 @@ function writeResult (result: BenchResult, scale: Scale): void {
   writeFileSync(join(resultsDir(), `${result.bench}-${scale}.json`), JSON.stringify({ ...result, machine: machine(), date: new Date().toISOString() }, null, 2) + '\n')
 }
 
+/**
+ * Runs this harness again, same arguments, under Node.js `line`; resolves to its exit code.
+ * Its node goes first on PATH and every benchmark process is forked from `process.execPath`,
+ * so servers, clients and baselines all run on that line.
+ * @throws {Error} when no binary of that line can be had (offline and nothing cached)
+ */
+export function rerunUnder (line: number, argv: string[]): Promise<number> {
+  const binary = execFileSync(process.execPath, [join(__dirname, '..', '..', 'scripts', 'node-line.js'), String(line)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim()
+  const env = { ...process.env, PATH: `${dirname(binary)}:${process.env.PATH ?? ''}` }
+  return new Promise((resolve, reject) => {
+    const child = spawn(binary, [...process.execArgv, __filename, ...argv], { env, stdio: 'inherit' })
+    child.on('error', reject)
+    child.on('close', (code) => resolve(code ?? 1))
+  })
+}
+
+function onLine (line: number | undefined): boolean {
+  return line === undefined || Number(process.versions.node.split('.')[0]) === line
+}
+
 if (require.main === module) {
-  runBenchmarks(parseFlags(process.argv.slice(2))).then(
-    () => process.exit(0),
-    (err) => {
-      console.error(err)
-      process.exit(1)
-    }
-  )
+  const argv = process.argv.slice(2)
+  const done = (err: unknown): void => {
+    console.error(err)
+    process.exit(1)
+  }
+  const flags = parseFlags(argv)
+  // scripts/node-line.js checks the binary's version, so the rerun is on the line: no loop.
+  if (onLine(flags.node)) runBenchmarks(flags).then(() => process.exit(0), done)
+  else rerunUnder(flags.node as number, argv).then((code) => process.exit(code), done)
 }

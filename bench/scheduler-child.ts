@@ -7,8 +7,8 @@
  */
 import { performance } from 'node:perf_hooks'
 import { Heartbeats } from '../lib/heartbeat.js'
-import { WsConnection } from '../lib/connection.js'
-import { clock } from '../lib/clock.js'
+import { ConnectionState, type ConnectionOwner } from '../lib/connection.js'
+import { clock, realClock, type Clock } from '../lib/clock.js'
 import { DEFAULT_JSON, type HeartbeatConfig } from '../lib/options.js'
 import { config, serve } from './common/proc.js'
 
@@ -43,51 +43,56 @@ const cfg = config<SchedulerConfig>()
 let pings = 0
 const socket = {
   readyState: 1,
+  // Byte counters as on a TCP socket (a socket without them is taken for an injected one).
+  _socket: { bytesRead: 0, bytesWritten: 0, writableLength: 0 },
   ping (): void { pings++ },
   terminate (): void {}
 }
+const owner: ConnectionOwner = { idPrefix: 'c', observer: undefined, probe: () => Promise.resolve(0) }
 
 function runPlugin (): Promise<SchedulerRun> {
   const heartbeatConfig: HeartbeatConfig = { mode: 'frame', interval: cfg.interval, timeout: cfg.timeout, closeTimeout: 1000, json: DEFAULT_JSON }
   let deaths = 0
-  const hb = new Heartbeats({ dead: () => { deaths++ }, error: () => {}, population: () => cfg.n })
-  // Wrap the one timer callback: the whole cost of a round (beats, verdicts, re-arming).
-  const scheduler = hb.scheduler as unknown as { tick: () => void }
-  const tick = scheduler.tick
   let measuring = false
   let totalTickMs = 0
   let totalCpuUs = 0
   let maxTickMs = 0
   let maxTickCpuMs = 0
   const tickMs: number[] = []
-  scheduler.tick = () => {
-    const c0 = process.cpuUsage()
-    const t0 = performance.now()
-    tick()
-    const ms = performance.now() - t0
-    const cpu = process.cpuUsage(c0)
-    if (!measuring) return
-    const cpuUs = cpu.user + cpu.system
-    totalCpuUs += cpuUs
-    totalTickMs += ms
-    if (ms > maxTickMs) maxTickMs = ms
-    if (cpuUs / 1000 > maxTickCpuMs) maxTickCpuMs = cpuUs / 1000
-    tickMs.push(ms)
+  // Wrap the one timer callback: the whole cost of a round (beats, verdicts, re-arming).
+  const timed: Clock = {
+    now: realClock.now,
+    clearTimeout: realClock.clearTimeout,
+    setTimeout: (tick, ms) => realClock.setTimeout(() => {
+      const c0 = process.cpuUsage()
+      const t0 = performance.now()
+      tick()
+      const took = performance.now() - t0
+      const cpu = process.cpuUsage(c0)
+      if (!measuring) return
+      const cpuUs = cpu.user + cpu.system
+      totalCpuUs += cpuUs
+      totalTickMs += took
+      if (took > maxTickMs) maxTickMs = took
+      if (cpuUs / 1000 > maxTickCpuMs) maxTickCpuMs = cpuUs / 1000
+      tickMs.push(took)
+    }, ms)
   }
+  const hb = new Heartbeats({ dead: () => { deaths++ }, failed: () => {}, closing: () => {}, population: () => cfg.n }, timed)
 
-  const conns: WsConnection[] = []
+  const conns: ConnectionState[] = []
   const now = clock()
   const t0 = performance.now()
   for (let i = 0; i < cfg.n; i++) {
-    const conn = new WsConnection('c', i, socket as never, '/stub', heartbeatConfig, now)
+    const conn = new ConnectionState(owner, i, socket as never, '/stub', heartbeatConfig, now)
     // Always seen after the last ping, so no verdict finds a suspect (a Smi, as real times are).
-    conn._seen = 2 ** 30
+    conn.seen = 2 ** 30
     conns.push(conn)
     hb.start(conn, now)
   }
   const startNs = ((performance.now() - t0) * 1e6) / cfg.n
   const dues = new Set<number>()
-  for (const conn of conns) dues.add(conn._nextDue)
+  for (const conn of conns) dues.add(conn.nextDue)
 
   return new Promise((resolve) => {
     // The first heartbeats leave between interval/2 and interval after start: measure
@@ -97,10 +102,10 @@ function runPlugin (): Promise<SchedulerRun> {
       pings = 0
       setTimeout(() => {
         measuring = false
-        hb.scheduler.stop()
+        hb.stop()
         tickMs.sort((a, b) => a - b)
         const slots = new Set<number>()
-        for (const conn of conns) slots.add(conn._nextDue)
+        for (const conn of conns) slots.add(conn.nextDue)
         resolve({
           n: cfg.n,
           startNs,

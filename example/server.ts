@@ -73,7 +73,8 @@ export async function buildExample (opts: ExampleOptions = {}): Promise<FastifyI
   // The page, the browser build of the client, and uPlot for the page's chart.
   await app.register(fastifyStatic, { root: join(root, 'example', 'public'), prefix: '/public/' })
   app.get('/', (_req, reply) => reply.sendFile('index.html'))
-  await app.register(fastifyStatic, { root: join(root, 'dist', 'esm', 'client'), prefix: '/client/', decorateReply: false })
+  // dist/esm as a whole: the client build imports the shared rules from ../rules/.
+  await app.register(fastifyStatic, { root: join(root, 'dist', 'esm'), prefix: '/esm/', decorateReply: false })
   await app.register(fastifyStatic, { root: dirname(require.resolve('uplot')), prefix: '/vendor/uplot/', decorateReply: false })
 
   return app

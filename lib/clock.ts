@@ -19,6 +19,11 @@ export function clock (): number {
   return small(Math.floor(performance.now()) + 1)
 }
 
+/** The plugin clock's reading at a given `performance.now()` (one read serves both). */
+export function clockAt (perf: number): number {
+  return small(Math.floor(perf) + 1)
+}
+
 /** Epoch ms at clock 0 (the wall clock when this module loaded): `EPOCH + clock()` is epoch ms. */
 export const EPOCH = Date.now() - clock()
 
@@ -30,4 +35,24 @@ export const EPOCH = Date.now() - clock()
  */
 export function small (ms: number): number {
   return ms <= 0x7fffffff && ms >= -0x80000000 ? ms | 0 : ms
+}
+
+export type Timer = ReturnType<typeof setTimeout>
+
+/**
+ * Time as the scheduler sees it: the plugin clock and a one-shot timer. Injectable, so
+ * that the server's heartbeat timeline can be tested on a fake clock.
+ */
+export interface Clock {
+  /** ms on the plugin's clock (see `clock`). */
+  now (): number
+  setTimeout (fn: () => void, ms: number): Timer
+  clearTimeout (timer: Timer): void
+}
+
+export const realClock: Clock = {
+  now: clock,
+  // Housekeeping timers must not keep the process alive on their own.
+  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
+  clearTimeout: (timer) => clearTimeout(timer)
 }

@@ -1,20 +1,24 @@
 import { performance } from 'node:perf_hooks'
-import { GONE, type WsConnection } from './connection.js'
-import { clock, EPOCH } from './clock.js'
+import { WebSocket } from 'ws'
+import { GONE, type ConnectionState } from './connection.js'
+import { EPOCH, clock, clockAt, realClock, type Clock } from './clock.js'
 import { Scheduler, gridTime, gridTimeAfter, slotWidth } from './scheduler.js'
-import { sendFramePing } from './modes/frame.js'
-import { sendJsonPing } from './modes/json.js'
+import { expectAnswer } from './answers.js'
+import { sendOwn } from './inbound.js'
+import { codecFor } from './modes/json.js'
 
-const OPEN = 1
+const { OPEN, CLOSING, CLOSED } = WebSocket
 
 // A verdict that follows a stall waits one more turn of the event loop (see `judge`).
 const STALL_MS = 20
 
 export interface HeartbeatHost {
   /** Called once for a connection whose verdict is death. */
-  dead (conn: WsConnection): void
+  dead (state: ConnectionState): void
   /** Called when sending a heartbeat failed (a throwing `json.payload`, for instance). */
-  error (conn: WsConnection, err: unknown): void
+  failed (state: ConnectionState, err: unknown): void
+  /** A close handshake is under way that the plugin had not seen begin: give it its deadline. */
+  closing (state: ConnectionState): void
   /** Connections that may be heartbeated, to size the slots (an estimate is enough). */
   population (): number
 }
@@ -28,139 +32,223 @@ export interface HeartbeatHost {
  *                                                 (the connection keeps its slot); verdict at
  *                                                 ping + timeout (up to 5 ms later, on a grid)
  *                                                 unless an older ping is already waiting for one;
- *                                                 scheduled at the next due if that comes first
- *   verdict ─ proof of life since that ping (any inbound frame, or bytes read) → alive
+ *                                                 scheduled at the next due if that comes first.
+ *                                                 A ping whose sending failed opens no wait.
+ *   verdict ─ proof of life since that ping (any inbound frame, bytes read, or bytes queued
+ *           │ ahead of the ping leaving the process) → alive
  *           └ none yet → judged after pending input is read (setImmediate) → dead
  *   dead ─ removed from the counts, close 1011, destroyed at now + closeTimeout
  *
  * So a peer silent from t is declared dead by t + interval + timeout, and never before
- * lastSeen + timeout.
+ * lastSeen + timeout. A socket whose close handshake began (either side) is destroyed
+ * `closeTimeout` after it began (`deadline`).
  */
 export class Heartbeats {
-  readonly scheduler: Scheduler<WsConnection>
-  private readonly host: HeartbeatHost
-  private suspects: WsConnection[] = []
-  private judgeQueued = false
-  private judgeQueuedAt = 0
-  private hops = 0
+  readonly #scheduler: Scheduler<ConnectionState>
+  readonly #host: HeartbeatHost
+  #suspects: ConnectionState[] = []
+  #judgeQueued = false
+  #judgeQueuedAt = 0
+  #hops = 0
 
-  constructor (host: HeartbeatHost) {
-    this.host = host
-    this.scheduler = new Scheduler<WsConnection>(
-      (conn, due, now) => this.visit(conn, due, now),
-      () => this.afterTick()
+  constructor (host: HeartbeatHost, time: Clock = realClock) {
+    this.#host = host
+    this.#scheduler = new Scheduler<ConnectionState>(
+      (state, due, now) => this.#visit(state, due, now),
+      () => this.#afterTick(),
+      time
     )
   }
 
-  start (conn: WsConnection, now: number): void {
-    if (conn.mode === 'off') return
-    const interval = conn._config.interval
+  /** Distinct due times waiting in the scheduler (each one a timer wake-up to come). */
+  get pending (): number {
+    return this.#scheduler.pending
+  }
+
+  start (state: ConnectionState, now: number): void {
+    const mode = state.config.mode
+    // An injected socket (app.injectWS) is an in-memory stream to a test's client that
+    // does not answer ping frames: there is no dead peer to find, only false deaths.
+    if (mode === 'off' || (mode === 'frame' && state.tcp === null)) return
+    const interval = state.config.interval
     // A random phase spreads a burst of connections (every client reconnecting after a
     // deploy) over the whole interval instead of pinging them all at once; the first
     // heartbeat is early, never late.
-    const pop = this.host.population()
+    const pop = this.#host.population()
     let at = gridTime(now + interval * (1 - Math.random()), interval, pop)
     if (at <= now) at += slotWidth(interval, pop)
-    this.due(conn, at)
+    this.#due(state, at)
   }
 
-  /** Gives a socket that was sent a close frame `closeTimeout` ms to finish the handshake. */
-  deadline (conn: WsConnection, now: number): void {
-    conn._killAt = now + conn._config.closeTimeout
-    this.scheduler.add(conn._killAt, conn)
+  /** Gives a socket whose close handshake began `closeTimeout` ms to finish it. */
+  deadline (state: ConnectionState, now: number): void {
+    if (state.killAt !== 0) return
+    state.killAt = now + state.config.closeTimeout
+    this.#scheduler.add(state.killAt, state)
   }
 
-  private due (conn: WsConnection, at: number): void {
-    conn._nextDue = at
-    this.scheduler.add(at, conn)
+  /** Sends one heartbeat outside the timeline (`conn.ping()`); its answer is awaited by `answers.ts`. Throws if sending fails. */
+  sendNow (state: ConnectionState): number {
+    const sentAt = performance.now()
+    this.#sendPing(state, clockAt(sentAt))
+    expectAnswer(state, sentAt)
+    state.owner.observer?.heartbeatSent(state.route)
+    return sentAt
   }
 
-  private visit (conn: WsConnection, due: number, now: number): void {
-    if (conn._killAt === due) {
-      conn._killAt = 0
-      if (conn.socket.readyState !== 3) conn.socket.terminate()
+  /** True while the scheduler's timer is armed. */
+  get armed (): boolean {
+    return this.#scheduler.armed
+  }
+
+  /** Cancels every timer; connections are left as they are. */
+  stop (): void {
+    this.#scheduler.stop()
+    this.#suspects = []
+  }
+
+  #due (state: ConnectionState, at: number): void {
+    state.nextDue = at
+    this.#scheduler.add(at, state)
+  }
+
+  #verdict (state: ConnectionState, at: number): void {
+    state.verdictAt = at
+    this.#scheduler.add(at, state)
+  }
+
+  #visit (state: ConnectionState, due: number, now: number): void {
+    if (state.killAt === due) this.#expire(state)
+    if (state.status === GONE) return
+    if (state.verdictAt === due) {
+      state.verdictAt = 0
+      if (state.seen >= state.pingAt) state.pingAt = 0
+      else this.#suspects.push(state)
     }
-    if (conn._state === GONE) return
-    if (conn._verdictAt === due) {
-      conn._verdictAt = 0
-      if (conn._seen >= conn._pingAt) conn._pingAt = 0
-      else this.suspects.push(conn)
-    }
-    if (conn._nextDue === due) this.beat(conn, due)
+    if (state.nextDue === due) this.#beat(state, due)
   }
 
-  private beat (conn: WsConnection, due: number): void {
-    conn._nextDue = 0
-    // Read the clock per heartbeat, not once per tick: if the loop stalls partway through
+  /** The close handshake took longer than closeTimeout: the 'close' listener untracks it. */
+  #expire (state: ConnectionState): void {
+    state.killAt = 0
+    if (state.socket.readyState !== CLOSED) state.socket.terminate()
+  }
+
+  /** One heartbeat's turn, as named steps. */
+  #beat (state: ConnectionState, due: number): void {
+    state.nextDue = 0
+    // One clock read per heartbeat, not once per tick: if the loop stalls partway through
     // a round (a slow payload function, a GC pause), a ping stamped with the tick's start
     // would get its verdict ms after it really left.
-    const now = clock()
-    const { interval, timeout } = conn._config
-    // A ping whose verdict was left for this heartbeat (see below) and is still unanswered.
-    if (conn._pingAt !== 0 && conn._verdictAt === 0 && conn._seen < conn._pingAt) {
-      this.verdict(conn, gridTimeAfter(conn._pingAt + timeout, interval))
+    const sentAt = performance.now()
+    const now = clockAt(sentAt)
+    this.#settleDeferredVerdict(state)
+    const readyState = state.socket.readyState
+    if (readyState !== OPEN) {
+      if (readyState === CLOSING) this.#host.closing(state)
+      return
     }
-    const socket = conn.socket
-    if (socket.readyState !== OPEN) return
-    const pop = this.host.population()
+    const pop = this.#host.population()
+    if (this.#skipWhenBusy(state, now, pop)) return
+    const opensWait = state.pingAt === 0 || state.seen >= state.pingAt
+    if (opensWait) this.#noteQueuedAhead(state)
+    const sent = this.#send(state, sentAt, now)
+    const next = this.#nextDue(state, due, now, pop)
+    if (sent && opensWait) this.#openWait(state, next)
+  }
 
-    // Traffic both ways already proves life and keeps proxies from idling the connection;
-    // the next heartbeat is due one interval after the last inbound frame, which keeps
-    // the detection bound at lastSeen + interval + timeout.
-    if (conn._sent && conn._seen > conn._markAt) {
-      const next = gridTime(conn._seen + interval, interval, pop)
-      if (next > now) {
-        conn._markAt = now
-        conn._sent = false
-        this.due(conn, next)
-        return
-      }
+  /** A ping whose verdict was left for this heartbeat (see `#openWait`) and is still unanswered. */
+  #settleDeferredVerdict (state: ConnectionState): void {
+    if (state.pingAt !== 0 && state.verdictAt === 0 && state.seen < state.pingAt) {
+      this.#verdict(state, gridTimeAfter(state.pingAt + state.config.timeout, state.config.interval))
     }
+  }
 
+  /**
+   * Traffic both ways already proves life and keeps proxies from idling the connection;
+   * the next heartbeat is due one interval after the last inbound frame, which keeps the
+   * detection bound at lastSeen + interval + timeout.
+   */
+  #skipWhenBusy (state: ConnectionState, now: number, pop: number): boolean {
+    if (!state.sent || state.seen <= state.markAt) return false
+    const next = gridTime(state.seen + state.config.interval, state.config.interval, pop)
+    if (next <= now) return false
+    state.markAt = now
+    state.sent = false
+    this.#due(state, next)
+    state.owner.observer?.heartbeatSkipped(state.route)
+    return true
+  }
+
+  /**
+   * Data queued in this process ahead of the ping: if it leaves before the verdict, the
+   * peer's TCP stack is reading (the ping's answer is stuck behind that data, not lost).
+   */
+  #noteQueuedAhead (state: ConnectionState): void {
+    const tcp = state.tcp
+    if (tcp === null || tcp.writableLength === 0) {
+      state.writtenAtPing = -1
+      return
+    }
+    state.writtenAtPing = tcp.bytesWritten - tcp.writableLength
+    state.queuedAtPing = tcp._handle?.writeQueueSize ?? 0
+  }
+
+  /** Sends the ping; a failure is reported and the connection keeps its schedule. */
+  #send (state: ConnectionState, sentAt: number, now: number): boolean {
+    state.markAt = now
+    state.sent = false
     try {
-      if (conn.mode === 'json') sendJsonPing(conn, EPOCH + now)
-      else sendFramePing(conn)
-      conn._pingStamp = now
-      conn._pingPerf = performance.now()
+      this.#sendPing(state, now)
     } catch (err) {
-      this.host.error(conn, err)
+      this.#host.failed(state, err)
+      return false
     }
-    conn._markAt = now
-    conn._sent = false
-    // Keep this connection's phase even after a late tick, so that a stall does not
-    // gather every connection into the same slot for good.
+    expectAnswer(state, sentAt)
+    state.owner.observer?.heartbeatSent(state.route)
+    return true
+  }
+
+  // An empty ping frame: `ws` writes it as one chunk, where a payload makes it two (header
+  // and payload, corked into a writev), measurably more CPU per heartbeat at 10 000
+  // connections (BENCHMARKS.md). Pongs answer pings in order (answers.ts).
+  #sendPing (state: ConnectionState, now: number): void {
+    if (state.config.mode === 'json') sendOwn(state, codecFor(state.config.json).ping(state, EPOCH + now))
+    else state.socket.ping()
+  }
+
+  /** Keeps this connection's phase even after a late tick, so that a stall does not gather every connection into one slot for good. */
+  #nextDue (state: ConnectionState, due: number, now: number, pop: number): number {
+    const interval = state.config.interval
     let next = gridTime(due + interval, interval, pop)
     if (next <= now) next = gridTime(due + (Math.floor((now - due) / interval) + 1) * interval, interval, pop)
     if (next <= now) next = now + interval
-    this.due(conn, next)
-    if (conn._pingAt === 0 || conn._seen >= conn._pingAt) {
-      // The verdict counts from when the ping left, after any time spent building it.
-      conn._pingAt = clock()
-      // A verdict still queued for an older ping (answered since) must not judge this one.
-      conn._verdictAt = 0
-      const input = conn._input
-      conn._readAtPing = input === null ? 0 : input.bytesRead
-      const verdictAt = gridTimeAfter(conn._pingAt + timeout, interval)
-      // Almost every ping is answered within ms. When the next heartbeat comes no later
-      // than the verdict would (timeout >= interval, the usual case), the verdict is
-      // scheduled only then, and only if the ping is still unanswered: one scheduler
-      // entry and one wake-up per heartbeat instead of two. Ticks run in due order, so
-      // the verdict still comes at its time.
-      if (verdictAt < next) this.verdict(conn, verdictAt)
-    }
+    this.#due(state, next)
+    return next
   }
 
-  private verdict (conn: WsConnection, at: number): void {
-    conn._verdictAt = at
-    this.scheduler.add(at, conn)
+  #openWait (state: ConnectionState, next: number): void {
+    // The verdict counts from when the ping left, after any time spent building it.
+    state.pingAt = clock()
+    // A verdict still queued for an older ping (answered since) must not judge this one.
+    state.verdictAt = 0
+    const tcp = state.tcp
+    state.readAtPing = tcp === null ? 0 : tcp.bytesRead
+    const verdictAt = gridTimeAfter(state.pingAt + state.config.timeout, state.config.interval)
+    // Almost every ping is answered within ms. When the next heartbeat comes no later
+    // than the verdict would (timeout >= interval, the usual case), the verdict is
+    // scheduled only then, and only if the ping is still unanswered: one scheduler
+    // entry and one wake-up per heartbeat instead of two. Ticks run in due order, so
+    // the verdict still comes at its time.
+    if (verdictAt < next) this.#verdict(state, verdictAt)
   }
 
-  private afterTick (): void {
-    if (this.suspects.length === 0 || this.judgeQueued) return
-    this.judgeQueued = true
-    this.judgeQueuedAt = clock()
-    this.hops = 0
-    setImmediate(this.judge)
+  #afterTick (): void {
+    if (this.#suspects.length === 0 || this.#judgeQueued) return
+    this.#judgeQueued = true
+    this.#judgeQueuedAt = clock()
+    this.#hops = 0
+    setImmediate(this.#judge)
   }
 
   /**
@@ -169,31 +257,35 @@ export class Heartbeats {
    * phase itself stalled (a slow message handler), input may have queued up again
    * behind it: one more turn of the loop reads it.
    */
-  private readonly judge = (): void => {
+  readonly #judge = (): void => {
     const now = clock()
-    if (now - this.judgeQueuedAt > STALL_MS && this.hops < 2) {
-      this.hops++
-      this.judgeQueuedAt = now
-      setImmediate(this.judge)
+    if (now - this.#judgeQueuedAt > STALL_MS && this.#hops < 2) {
+      this.#hops++
+      this.#judgeQueuedAt = now
+      setImmediate(this.#judge)
       return
     }
-    this.judgeQueued = false
-    const suspects = this.suspects
-    this.suspects = []
-    for (const conn of suspects) {
-      if (conn._state === GONE || conn._pingAt === 0) continue
-      if (conn._seen >= conn._pingAt) {
-        conn._pingAt = 0
+    this.#judgeQueued = false
+    const suspects = this.#suspects
+    this.#suspects = []
+    for (const state of suspects) {
+      if (state.status === GONE || state.pingAt === 0) continue
+      if (state.seen < state.pingAt && !progressed(state)) {
+        this.#host.dead(state)
         continue
       }
-      const input = conn._input
-      // Bytes of a frame still in flight (a large message) prove life as well.
-      if (input !== null && input.bytesRead > conn._readAtPing) {
-        conn._seen = now
-        conn._pingAt = 0
-        continue
-      }
-      this.host.dead(conn)
+      if (state.seen < state.pingAt) state.seen = now
+      state.pingAt = 0
     }
   }
+}
+
+/** Proof of life the socket's byte counters give: a frame still arriving, or queued data leaving. */
+function progressed (state: ConnectionState): boolean {
+  const tcp = state.tcp
+  if (tcp === null) return false
+  if (tcp.bytesRead > state.readAtPing) return true
+  if (state.writtenAtPing < 0) return false
+  return tcp.bytesWritten - tcp.writableLength > state.writtenAtPing ||
+    (tcp._handle?.writeQueueSize ?? 0) < state.queuedAtPing
 }

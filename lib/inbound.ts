@@ -1,51 +1,68 @@
-import { performance } from 'node:perf_hooks'
 import type { WebSocket } from 'ws'
-import type { WsConnection } from './connection.js'
-import { clock, EPOCH } from './clock.js'
-import { isAnswerToLastPing } from './modes/frame.js'
-import { codecFor, MAX_HEARTBEAT_BYTES } from './modes/json.js'
-
-export interface InboundHost {
-  closed (conn: WsConnection, code: number, reason: string): void
-}
+import type { ConnectionState } from './connection.js'
+import { clock } from './clock.js'
+import { answerOldest, answerStamp } from './answers.js'
+import { NOT_HEARTBEAT, PING, codecFor } from './modes/json.js'
+import { MAX_HEARTBEAT_BYTES } from './rules/index.js'
 
 /** Bytes queued for the peer above which its JSON pings go unanswered. */
 export const MAX_PONG_BACKLOG = 1024 * 1024
 
-const kConnection = Symbol('fastify-ws-heartbeat.connection')
+const OPEN = 1
+
+const kState = Symbol('fastify-ws-heartbeat.state')
 const kEmit = Symbol('fastify-ws-heartbeat.emit')
 const kSend = Symbol('fastify-ws-heartbeat.send')
-const kHost = Symbol('fastify-ws-heartbeat.host')
 
 type EmitFn = (event: string | symbol, ...args: unknown[]) => boolean
+type SendFn = (data: unknown, options?: unknown, cb?: unknown) => void
 interface HookedSocket extends WebSocket {
-  [kConnection]: WsConnection
+  [kState]: ConnectionState
   [kEmit]: EmitFn
-  [kSend]: WebSocket['send']
-  [kHost]: InboundHost
+  [kSend]: SendFn
 }
 
 /**
- * Sees every event of the socket before its listeners do, without adding a listener per
- * message: `ws` delivers frames by `emit`, so one shared function in place of the
- * socket's `emit` updates `lastSeen`, answers and hides JSON heartbeats, and notices the
- * close. It is installed on 'connection', before the route handler adds its listeners.
+ * What the plugin sees of inbound frames. Pongs and pings are seen by listeners, which
+ * no other layer can take away. Data messages go through one shared function in place of
+ * the socket's `emit`, only because a JSON heartbeat must be answered and hidden before
+ * the application's `message` listeners run; if another layer replaces `emit`, JSON
+ * heartbeats reach the application, and the verdict still sees the bytes read. Installed
+ * on 'connection', before the route handler adds its listeners.
  */
-export function hookSocket (socket: WebSocket, conn: WsConnection, host: InboundHost): void {
-  const hooked = socket as HookedSocket
-  hooked[kConnection] = conn
-  hooked[kHost] = host
-  hooked[kEmit] = socket.emit as EmitFn
-  hooked[kSend] = socket.send
+export function hookInbound (state: ConnectionState): void {
+  const socket = state.socket as HookedSocket
+  socket[kState] = state
+  socket[kEmit] = socket.emit as EmitFn
+  socket[kSend] = socket.send as SendFn
   socket.emit = hookedEmit as WebSocket['emit']
   socket.send = hookedSend as WebSocket['send']
+  socket.on('pong', onPong)
+  socket.on('ping', onPing)
+}
+
+/** Sends the plugin's own message (a JSON ping or pong): not application traffic, so not marked as sent. */
+export function sendOwn (state: ConnectionState, text: string): void {
+  const socket = state.socket as HookedSocket
+  socket[kSend](text)
+}
+
+function onPong (this: WebSocket, data: Buffer): void {
+  const state = (this as HookedSocket)[kState]
+  state.seen = clock()
+  // The plugin's pings are empty, and JSON routes are answered by JSON pongs.
+  if (data.length === 0 && state.config.mode !== 'json') answerOldest(state)
+}
+
+function onPing (this: WebSocket): void {
+  (this as HookedSocket)[kState].seen = clock()
 }
 
 // Notes that the application sent data, for the rule that traffic both ways replaces
 // a heartbeat (reading the TCP socket's bytesWritten instead would copy its write queue).
 function hookedSend (this: HookedSocket, data: unknown, options?: unknown, cb?: unknown): void {
-  this[kConnection]._sent = true
-  const send = this[kSend] as (...args: unknown[]) => void
+  this[kState].sent = true
+  const send = this[kSend]
   switch (arguments.length) {
     case 1: return send.call(this, data)
     case 2: return send.call(this, data, options)
@@ -56,22 +73,10 @@ function hookedSend (this: HookedSocket, data: unknown, options?: unknown, cb?: 
 // Fixed parameters rather than rest/spread: this runs for every frame of every
 // connection, and server-side `ws` events carry at most two arguments.
 function hookedEmit (this: HookedSocket, event: string | symbol, a?: unknown, b?: unknown): boolean {
-  const conn = this[kConnection]
-  switch (event) {
-    case 'message':
-      conn._seen = clock()
-      if (b === false && conn.mode !== 'off' && Buffer.isBuffer(a) && consumeJsonHeartbeat(conn, a)) return true
-      break
-    case 'pong':
-      conn._seen = clock()
-      if (isAnswerToLastPing(conn, a)) answered(conn)
-      break
-    case 'ping':
-      conn._seen = clock()
-      break
-    case 'close':
-      this[kHost].closed(conn, a as number, String(b ?? ''))
-      break
+  if (event === 'message') {
+    const state = this[kState]
+    state.seen = clock()
+    if (b === false && state.config.mode !== 'off' && consumeJsonHeartbeat(state, a as Buffer)) return true
   }
   switch (arguments.length) {
     case 1: return this[kEmit](event)
@@ -81,24 +86,20 @@ function hookedEmit (this: HookedSocket, event: string | symbol, a?: unknown, b?
   }
 }
 
-function answered (conn: WsConnection): void {
-  conn._latency = performance.now() - conn._pingPerf
-  conn._pingStamp = 0
-}
-
 /** True when the text message was a JSON heartbeat: answered if a ping, never delivered. */
-function consumeJsonHeartbeat (conn: WsConnection, data: Buffer): boolean {
+function consumeJsonHeartbeat (state: ConnectionState, data: Buffer): boolean {
   // Most application messages are larger: they leave before any lookup.
-  if (data.length > MAX_HEARTBEAT_BYTES) return false
-  const codec = codecFor(conn._config.json)
-  const heartbeat = codec.parse(data)
-  if (heartbeat === null) return false
-  if (heartbeat.isPing) {
+  if (!Buffer.isBuffer(data) || data.length > MAX_HEARTBEAT_BYTES) return false
+  const codec = codecFor(state.config.json)
+  const kind = codec.read(data)
+  if (kind === NOT_HEARTBEAT) return false
+  const socket = state.socket
+  if (kind === PING) {
     // A peer that floods pings without reading the answers would make the server queue
     // pongs without bound; past this backlog it gets none until it reads.
-    if (conn.socket.readyState === 1 && conn.socket.bufferedAmount < MAX_PONG_BACKLOG) conn.socket.send(codec.pong(heartbeat))
-  } else if (conn.mode === 'json' && heartbeat.hasStamp && conn._pingStamp !== 0 && heartbeat.stamp === EPOCH + conn._pingStamp) {
-    answered(conn)
+    if (socket.readyState === OPEN && socket.bufferedAmount < MAX_PONG_BACKLOG) sendOwn(state, codec.encoder.pong(codec.stamp))
+  } else if (state.config.mode === 'json' && typeof codec.stamp === 'number') {
+    answerStamp(state, codec.stamp)
   }
   return true
 }

@@ -2,12 +2,13 @@ import fp from 'fastify-plugin'
 import websocket from '@fastify/websocket'
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction, RouteOptions } from 'fastify'
 import type { IncomingMessage } from 'node:http'
-import type { WebSocket } from 'ws'
+import { WebSocket } from 'ws'
 import { resolvePluginOptions, resolveRouteOptions, type FastifyWsHeartbeatOptions, type HeartbeatConfig, type RouteHeartbeatOptions } from './options.js'
-import { WsConnectionManager } from './manager.js'
+import { WsConnectionManager, internalsOf } from './manager.js'
 import { registerHealthRoute } from './health.js'
+import { FST_ERR_WS_HEARTBEAT_REGISTRATION_ORDER } from './errors.js'
 
-export { FST_ERR_WS_HEARTBEAT_INVALID_OPTION } from './errors.js'
+export { FST_ERR_WS_HEARTBEAT_INVALID_OPTION, FST_ERR_WS_HEARTBEAT_REGISTRATION_ORDER } from './errors.js'
 export { WsConnection } from './connection.js'
 export { WsConnectionManager } from './manager.js'
 export type { WsConnectionManagerEvents, WsConnectionStats, BroadcastOptions } from './manager.js'
@@ -31,6 +32,9 @@ const PROXY_IDLE_WARNING_MS = 55_000
 // load balancer the retry lands on another instance anyway.
 const RETRY_AFTER_FULL = 5
 const RETRY_AFTER_DRAINING = 1
+// Paths named in "declared before the plugin" warnings: a route with parameters must not
+// grow this set without bound.
+const MAX_UNTRACKED_WARNINGS = 20
 
 const kRoute = Symbol('fastify-ws-heartbeat.route')
 
@@ -43,7 +47,12 @@ type UpgradeRequest = IncomingMessage & { [kRoute]?: RouteState }
 
 async function fastifyWsHeartbeat (fastify: FastifyInstance, opts: FastifyWsHeartbeatOptions): Promise<void> {
   const config = resolvePluginOptions(opts)
-  const manager = new WsConnectionManager(fastify.log, config.maxConnections)
+  const manager = new WsConnectionManager(fastify.log, {
+    maxConnections: config.maxConnections,
+    maxBackpressure: config.maxBackpressure,
+    closeOnBackpressureLimit: config.closeOnBackpressureLimit
+  })
+  const host = internalsOf(manager)
 
   // The plugin owns @fastify/websocket when it registers it: then app.close() drains
   // (close 1001 to every client) instead of @fastify/websocket's bare close.
@@ -52,26 +61,39 @@ async function fastifyWsHeartbeat (fastify: FastifyInstance, opts: FastifyWsHear
     await fastify.register(websocket, {
       ...opts.websocket,
       preClose: async function () {
-        await manager.drain()
+        await host.drain()
         fastify.websocketServer.close()
       }
     })
+    refuseSecondWebsocket(fastify)
   } else {
     if (opts.websocket !== undefined) {
       fastify.log.warn('fastify-ws-heartbeat: @fastify/websocket was registered before this plugin; the "websocket" option is ignored')
     }
     fastify.addHook('preClose', (done) => {
-      manager._draining = true
+      host.markDraining()
       done()
     })
   }
 
   fastify.decorate('wsConnections', manager)
 
+  const warnedPaths = new Set<string>()
   fastify.websocketServer.on('connection', (socket: WebSocket, raw: UpgradeRequest) => {
     const route = raw[kRoute]
-    // Upgrades to routes without a websocket handler are closed by @fastify/websocket.
-    if (route !== undefined) manager._track(socket, route.url, route.config)
+    if (route !== undefined) {
+      host.track(socket, route.url, route.config)
+      return
+    }
+    // No route state: either a route without a websocket handler (@fastify/websocket
+    // closes those synchronously, right after this event) or a websocket route this
+    // plugin never saw, because it was declared before the plugin was registered.
+    queueMicrotask(() => {
+      const path = (raw.url ?? '').split('?')[0]
+      if (socket.readyState !== WebSocket.OPEN || warnedPaths.has(path) || warnedPaths.size >= MAX_UNTRACKED_WARNINGS) return
+      warnedPaths.add(path)
+      fastify.log.warn({ path }, `fastify-ws-heartbeat: the websocket route serving ${path} was declared before fastify-ws-heartbeat was registered: its connections are not tracked, counted or heartbeated; register the plugin before declaring websocket routes`)
+    })
   })
 
   const longIntervals: string[] = []
@@ -92,8 +114,9 @@ async function fastifyWsHeartbeat (fastify: FastifyInstance, opts: FastifyWsHear
     // so the admission decision and the connection it admits see the same counts.
     function admit (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
       if (!request.ws) return done()
-      const admission = manager._admission()
+      const admission = host.admission()
       if (admission !== 'ok') {
+        host.observer?.upgradeRejected(state.url, admission)
         reply
           .code(503)
           .header('retry-after', String(admission === 'full' ? RETRY_AFTER_FULL : RETRY_AFTER_DRAINING))
@@ -107,7 +130,7 @@ async function fastifyWsHeartbeat (fastify: FastifyInstance, opts: FastifyWsHear
     routeOptions.preHandler = existing === undefined ? [admit] : [...(Array.isArray(existing) ? existing : [existing]), admit]
   })
 
-  if (config.healthPath !== null) registerHealthRoute(fastify, config.healthPath, manager)
+  if (config.healthPath !== null) registerHealthRoute(fastify, config.healthPath, host)
 
   fastify.addHook('onReady', (done) => {
     if (longIntervals.length > 0) {
@@ -117,9 +140,31 @@ async function fastifyWsHeartbeat (fastify: FastifyInstance, opts: FastifyWsHear
   })
 
   fastify.addHook('onClose', (_instance, done) => {
-    manager._shutdown()
+    host.shutdown()
     done()
   })
+}
+
+const kPluginMeta = Symbol.for('plugin-meta')
+
+// Registered in place of a second @fastify/websocket: its registration fails with this
+// error (a throw inside @fastify/websocket itself would be an uncaught exception).
+const websocketAfterHeartbeat = fp((_fastify, _opts, next) => { next(new FST_ERR_WS_HEARTBEAT_REGISTRATION_ORDER()) }, {
+  name: 'fastify-ws-heartbeat-registration-order'
+})
+
+/**
+ * `app.register(@fastify/websocket)` after this plugin registered it would fail with a
+ * generic "decorator already added", thrown where nothing can catch it; instead the
+ * registration rejects with an error that says what to do.
+ */
+function refuseSecondWebsocket (fastify: FastifyInstance): void {
+  const register = fastify.register
+  fastify.register = function (this: FastifyInstance, plugin: unknown, ...rest: unknown[]) {
+    const fn = (plugin as { default?: unknown } | null)?.default ?? plugin
+    if ((fn as { [kPluginMeta]?: { name?: string } } | null)?.[kPluginMeta]?.name === '@fastify/websocket') plugin = websocketAfterHeartbeat
+    return (register as (...args: unknown[]) => unknown).call(this, plugin, ...rest)
+  } as FastifyInstance['register']
 }
 
 const plugin = fp(fastifyWsHeartbeat, { fastify: '5.x', name: 'fastify-ws-heartbeat' })

@@ -2,6 +2,10 @@ import { inspect } from 'node:util'
 import type { WebsocketPluginOptions } from '@fastify/websocket'
 import { FST_ERR_WS_HEARTBEAT_INVALID_OPTION } from './errors.js'
 import type { WsConnection } from './connection.js'
+import {
+  DEFAULT_JSON_NAMES, HEARTBEAT_DEFAULTS, checkDuration, checkJsonOptions, checkKeys, checkLimit, isPlainObject,
+  type JsonNames, type OptionProblem
+} from './rules/index.js'
 
 export type HeartbeatMode = 'frame' | 'json' | 'off'
 
@@ -12,16 +16,20 @@ export interface JsonHeartbeatOptions {
   ping?: string
   /** Value of `typeKey` in a pong. Default `'pong'`. */
   pong?: string
-  /** Name of the field that carries the ping's timestamp, echoed by the pong. Default `'timestamp'`. */
+  /** Name of the field that carries the ping's timestamp, echoed by the pong. Default `'timestamp'`; must differ from `typeKey`. */
   timestampKey?: string
   /** Extra fields for every JSON ping the server sends. */
   payload?: (conn: WsConnection) => Record<string, unknown>
 }
 
 export interface RouteHeartbeatOptions {
+  /** `'frame'` (default), `'json'` or `'off'`. */
   mode?: HeartbeatMode
+  /** ms between two heartbeats. Default 20 000. */
   interval?: number
+  /** ms after a heartbeat within which proof of life must arrive. Default 30 000. */
   timeout?: number
+  /** ms a closing peer gets to finish the close handshake before it is destroyed. Default 2 000. */
   closeTimeout?: number
   json?: JsonHeartbeatOptions
 }
@@ -32,15 +40,19 @@ export interface HealthOptions {
 
 export interface FastifyWsHeartbeatOptions extends RouteHeartbeatOptions {
   health?: HealthOptions | boolean
+  /** Live-connection cap: a positive integer or `Infinity` (default). */
   maxConnections?: number
+  /**
+   * Bytes: `broadcast()` skips a socket whose `bufferedAmount` is at or over this.
+   * A positive integer or `Infinity`. Default 1 048 576.
+   */
+  maxBackpressure?: number
+  /** Close such sockets with 1013 'backpressure limit' instead of skipping them. Default false. */
+  closeOnBackpressureLimit?: boolean
   websocket?: WebsocketPluginOptions
 }
 
-export interface ResolvedJsonOptions {
-  typeKey: string
-  ping: string
-  pong: string
-  timestampKey: string
+export interface ResolvedJsonOptions extends JsonNames {
   payload: ((conn: WsConnection) => Record<string, unknown>) | null
 }
 
@@ -57,103 +69,59 @@ export interface PluginConfig {
   heartbeat: HeartbeatConfig
   healthPath: string | null
   maxConnections: number
+  maxBackpressure: number
+  closeOnBackpressureLimit: boolean
 }
 
 export const DEFAULTS = Object.freeze({
   mode: 'frame' as HeartbeatMode,
-  interval: 20_000,
-  timeout: 30_000,
-  closeTimeout: 2_000,
+  ...HEARTBEAT_DEFAULTS,
   healthPath: '/health/ws',
-  maxConnections: Infinity
+  maxConnections: Infinity,
+  maxBackpressure: 1_048_576,
+  closeOnBackpressureLimit: false
 })
 
-export const DEFAULT_JSON: Readonly<ResolvedJsonOptions> = Object.freeze({
-  typeKey: 'type',
-  ping: 'ping',
-  pong: 'pong',
-  timestampKey: 'timestamp',
-  payload: null
-})
+export const DEFAULT_JSON: Readonly<ResolvedJsonOptions> = Object.freeze({ ...DEFAULT_JSON_NAMES, payload: null })
 
-// Node clamps larger setTimeout delays to 1 ms, which would turn a typo into a ping storm.
-const MAX_DURATION = 2 ** 31 - 1
 const MODES: readonly string[] = ['frame', 'json', 'off']
 const ROUTE_KEYS: readonly string[] = ['mode', 'interval', 'timeout', 'closeTimeout', 'json']
-const JSON_KEYS: readonly string[] = ['typeKey', 'ping', 'pong', 'timestampKey', 'payload']
 const HEALTH_KEYS: readonly string[] = ['path']
 
-function show (value: unknown): string {
+/** An option value as error messages show it. */
+export function show (value: unknown): string {
   return inspect(value, { depth: 1, breakLength: Infinity, maxStringLength: 80, maxArrayLength: 5 })
 }
 
-function invalid (name: string, expected: string, value: unknown): Error {
-  return new FST_ERR_WS_HEARTBEAT_INVALID_OPTION(name, expected, show(value))
-}
-
-function isPlainObject (value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
-function rejectUnknownKeys (obj: Record<string, unknown>, allowed: readonly string[], where: string): void {
-  for (const key of Object.keys(obj)) {
-    if (!allowed.includes(key)) {
-      throw invalid(`${where}.${key}`, `one of ${allowed.join(', ')} (unknown key)`, obj[key])
-    }
-  }
-}
-
-function duration (value: unknown, name: string, fallback: number): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > MAX_DURATION) {
-    throw invalid(name, `a positive finite number of milliseconds up to ${MAX_DURATION}`, value)
-  }
-  return value
+function invalid (problem: OptionProblem): Error {
+  return new FST_ERR_WS_HEARTBEAT_INVALID_OPTION(problem.name, problem.expected, show(problem.value))
 }
 
 function mode (value: unknown, name: string, fallback: HeartbeatMode): HeartbeatMode {
   if (value === undefined) return fallback
-  if (typeof value !== 'string' || !MODES.includes(value)) {
-    throw invalid(name, "'frame', 'json' or 'off'", value)
-  }
+  if (typeof value !== 'string' || !MODES.includes(value)) throw invalid({ name, expected: "'frame', 'json' or 'off'", value })
   return value as HeartbeatMode
 }
 
-function jsonName (value: unknown, name: string, fallback: string): string {
-  if (value === undefined) return fallback
-  if (typeof value !== 'string' || value.length === 0) throw invalid(name, 'a non-empty string', value)
-  return value
-}
-
-/** Merges a `json` option key by key over `base`. */
+/** Merges a `json` option key by key over `base` (validation in lib/rules, shared with the client). */
 export function resolveJson (value: unknown, name: string, base: ResolvedJsonOptions): ResolvedJsonOptions {
   if (value === undefined) return base
-  if (!isPlainObject(value)) throw invalid(name, 'an object', value)
-  rejectUnknownKeys(value, JSON_KEYS, name)
-  const payload = value.payload
-  if (payload !== undefined && typeof payload !== 'function') {
-    throw invalid(`${name}.payload`, 'a function (conn) => object', payload)
+  const checked = checkJsonOptions(value, name, base, invalid)
+  return {
+    typeKey: checked.typeKey,
+    ping: checked.ping,
+    pong: checked.pong,
+    timestampKey: checked.timestampKey,
+    payload: (checked.payload as ResolvedJsonOptions['payload'] | undefined) ?? base.payload
   }
-  const resolved: ResolvedJsonOptions = {
-    typeKey: jsonName(value.typeKey, `${name}.typeKey`, base.typeKey),
-    ping: jsonName(value.ping, `${name}.ping`, base.ping),
-    pong: jsonName(value.pong, `${name}.pong`, base.pong),
-    timestampKey: jsonName(value.timestampKey, `${name}.timestampKey`, base.timestampKey),
-    payload: (payload as ResolvedJsonOptions['payload']) ?? base.payload
-  }
-  if (resolved.ping === resolved.pong) throw invalid(`${name}.pong`, `a value different from ping ('${resolved.ping}')`, resolved.pong)
-  if (resolved.typeKey === resolved.timestampKey) {
-    throw invalid(`${name}.timestampKey`, `a key different from typeKey ('${resolved.typeKey}')`, resolved.timestampKey)
-  }
-  return resolved
 }
 
 function resolveHeartbeat (value: Record<string, unknown>, prefix: string, base: HeartbeatConfig): HeartbeatConfig {
   return {
     mode: mode(value.mode, `${prefix}mode`, base.mode),
-    interval: duration(value.interval, `${prefix}interval`, base.interval),
-    timeout: duration(value.timeout, `${prefix}timeout`, base.timeout),
-    closeTimeout: duration(value.closeTimeout, `${prefix}closeTimeout`, base.closeTimeout),
+    interval: checkDuration(value.interval, `${prefix}interval`, base.interval, invalid),
+    timeout: checkDuration(value.timeout, `${prefix}timeout`, base.timeout, invalid),
+    closeTimeout: checkDuration(value.closeTimeout, `${prefix}closeTimeout`, base.closeTimeout, invalid),
     json: resolveJson(value.json, `${prefix}json`, base.json)
   }
 }
@@ -161,7 +129,7 @@ function resolveHeartbeat (value: Record<string, unknown>, prefix: string, base:
 /** Validates the plugin options. Unknown top-level keys are Fastify's own (`prefix`, …) and ignored. */
 export function resolvePluginOptions (opts: unknown): PluginConfig {
   if (opts === undefined || opts === null) opts = {}
-  if (!isPlainObject(opts)) throw invalid('options', 'an object', opts)
+  if (!isPlainObject(opts)) throw invalid({ name: 'options', expected: 'an object', value: opts })
 
   const heartbeat = resolveHeartbeat(opts, '', {
     mode: DEFAULTS.mode,
@@ -176,33 +144,39 @@ export function resolvePluginOptions (opts: unknown): PluginConfig {
   if (health === false) {
     healthPath = null
   } else if (health !== undefined && health !== true) {
-    if (!isPlainObject(health)) throw invalid('health', 'false or an object { path }', health)
-    rejectUnknownKeys(health, HEALTH_KEYS, 'health')
+    if (!isPlainObject(health)) throw invalid({ name: 'health', expected: 'false or an object { path }', value: health })
+    checkKeys(health, HEALTH_KEYS, 'health.', invalid)
     if (health.path !== undefined) {
       if (typeof health.path !== 'string' || !health.path.startsWith('/')) {
-        throw invalid('health.path', "a string starting with '/'", health.path)
+        throw invalid({ name: 'health.path', expected: "a string starting with '/'", value: health.path })
       }
       healthPath = health.path
     }
   }
 
-  const max = opts.maxConnections ?? DEFAULTS.maxConnections
-  if (max !== Infinity && !(typeof max === 'number' && Number.isSafeInteger(max) && max > 0)) {
-    throw invalid('maxConnections', 'a positive integer or Infinity', max)
+  const closeOnBackpressureLimit = opts.closeOnBackpressureLimit ?? DEFAULTS.closeOnBackpressureLimit
+  if (typeof closeOnBackpressureLimit !== 'boolean') {
+    throw invalid({ name: 'closeOnBackpressureLimit', expected: 'a boolean', value: closeOnBackpressureLimit })
   }
 
   if (opts.websocket !== undefined && !isPlainObject(opts.websocket)) {
-    throw invalid('websocket', 'an object of @fastify/websocket options', opts.websocket)
+    throw invalid({ name: 'websocket', expected: 'an object of @fastify/websocket options', value: opts.websocket })
   }
 
-  return { heartbeat, healthPath, maxConnections: max as number }
+  return {
+    heartbeat,
+    healthPath,
+    maxConnections: checkLimit(opts.maxConnections, 'maxConnections', DEFAULTS.maxConnections, invalid),
+    maxBackpressure: checkLimit(opts.maxBackpressure, 'maxBackpressure', DEFAULTS.maxBackpressure, invalid),
+    closeOnBackpressureLimit
+  }
 }
 
 /** Resolves a route's `heartbeat` option over the plugin's values. */
 export function resolveRouteOptions (value: unknown, base: HeartbeatConfig): HeartbeatConfig {
   if (value === undefined || value === true) return base
   if (value === false) return { ...base, mode: 'off' }
-  if (!isPlainObject(value)) throw invalid('heartbeat', 'a boolean or an object', value)
-  rejectUnknownKeys(value, ROUTE_KEYS, 'heartbeat')
+  if (!isPlainObject(value)) throw invalid({ name: 'heartbeat', expected: 'a boolean or an object', value })
+  checkKeys(value, ROUTE_KEYS, 'heartbeat.', invalid)
   return resolveHeartbeat(value, 'heartbeat.', base)
 }

@@ -1,4 +1,4 @@
-import { clock, small } from './clock.js'
+import { realClock, small, type Clock, type Timer } from './clock.js'
 
 /**
  * One timer for every connection: entries are grouped by their exact due time (ms on the plugin's clock)
@@ -15,17 +15,29 @@ export class Scheduler<T> {
   private lastDue = NaN
   private lastBucket: T[] = []
   private readonly heap: number[] = []
-  private timer: ReturnType<typeof setTimeout> | null = null
+  private timer: Timer | null = null
   private timerAt = Infinity
   private readonly visit: (item: T, due: number, now: number) => void
   private readonly afterTick: (now: number) => void
+  private readonly clock: Clock
 
-  constructor (visit: (item: T, due: number, now: number) => void, afterTick: (now: number) => void = () => {}) {
+  /**
+   * `visit(item, due, now)` runs for every entry once its due time is reached, in due
+   * order; `afterTick(now)` once after each round of visits. `clock` gives the time and
+   * the timer (a fake one in tests).
+   */
+  constructor (visit: (item: T, due: number, now: number) => void, afterTick: (now: number) => void = () => {}, clock: Clock = realClock) {
     this.visit = visit
     this.afterTick = afterTick
+    this.clock = clock
   }
 
-  /** Number of distinct due times waiting (for tests and stats). */
+  /** True while a timer is armed. */
+  get armed (): boolean {
+    return this.timer !== null
+  }
+
+  /** Number of distinct due times waiting. */
   get pending (): number {
     return this.heap.length
   }
@@ -48,7 +60,7 @@ export class Scheduler<T> {
   }
 
   stop (): void {
-    if (this.timer !== null) clearTimeout(this.timer)
+    if (this.timer !== null) this.clock.clearTimeout(this.timer)
     this.timer = null
     this.timerAt = Infinity
     this.buckets.clear()
@@ -57,10 +69,9 @@ export class Scheduler<T> {
   }
 
   private arm (due: number): void {
-    if (this.timer !== null) clearTimeout(this.timer)
+    if (this.timer !== null) this.clock.clearTimeout(this.timer)
     this.timerAt = due
-    this.timer = setTimeout(this.tick, Math.max(0, Math.ceil(due - clock())))
-    this.timer.unref()
+    this.timer = this.clock.setTimeout(this.tick, Math.max(0, Math.ceil(due - this.clock.now())))
   }
 
   private readonly tick = (): void => {
@@ -68,9 +79,9 @@ export class Scheduler<T> {
     // Entries added while visiting must not arm the timer: the heap may still hold an
     // earlier due time than theirs; the timer is armed once, for the earliest, below.
     this.timerAt = -Infinity
-    const now = clock()
+    const now = this.clock.now()
     const heap = this.heap
-    // Timers run on a monotonic clock and Date.now() can lag it by a millisecond: a wake-up
+    // Node's timers run on loop time, which the plugin's clock can lag by a millisecond: a wake-up
     // that finds nothing due yet is not a tick (nothing visited, nothing to judge after).
     if (heap.length > 0 && heap[0] > now) {
       this.timerAt = Infinity

@@ -177,3 +177,31 @@ t.test('app.close() when the app registered @fastify/websocket first', { timeout
   await until(() => app.wsConnections.size === 0, 2000, 'untracked after close')
   t.comment(`untracked ${Date.now() - closeAt} ms after close()`)
 })
+
+t.test('drain options are validated before anything is closed: timer-sized durations, known keys', { timeout: 10000 }, async (t) => {
+  const { app, url } = await startApp(t, {}, (app) => {
+    app.get('/', { websocket: true }, () => {})
+  })
+  const ws = await connect(t, url)
+  const closes: number[] = []
+  ws.on('close', (code) => closes.push(code))
+  await until(() => app.wsConnections.size === 1, 2000)
+  const bad: Array<[Record<string, unknown>, string]> = [
+    [{ delay: 2 ** 31 }, 'drain.delay'],
+    [{ window: 2 ** 31 }, 'drain.window'],
+    [{ delay: -1 }, 'drain.delay'],
+    [{ delay: Infinity }, 'drain.delay'],
+    [{ windw: 10 }, 'drain.windw'],
+    [{ code: 1005 }, 'drain.code'],
+    [{ reason: 'x'.repeat(124) }, 'drain.reason']
+  ]
+  for (const [opts, name] of bad) {
+    await t.rejects(app.wsConnections.drain(opts as never), { code: 'FST_ERR_WS_HEARTBEAT_INVALID_OPTION', message: new RegExp(`"${name.replace('.', '\\.')}"`) }, JSON.stringify(opts) ?? String(opts))
+  }
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  t.same(closes, [], 'nothing was closed')
+  t.equal(app.wsConnections.draining, false, 'not draining')
+  t.equal(app.wsConnections.size, 1)
+  await app.wsConnections.drain({ delay: 0 })
+  t.equal(app.wsConnections.size, 0, 'a valid drain still works afterwards')
+})

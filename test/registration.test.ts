@@ -5,6 +5,7 @@ import WebSocket from 'ws'
 import type { AddressInfo } from 'node:net'
 import heartbeat, { WsConnection } from '../lib/index.js'
 import { collect, connect, logLines, once, startApp, until } from './helpers/index.js'
+import { internalsOf } from '../lib/manager.js'
 
 type Tap = Parameters<Parameters<typeof t.test>[0]>[0]
 
@@ -168,14 +169,14 @@ t.test('stats() shape', async (t) => {
     app.get('/a', { websocket: true }, () => {})
     app.get('/b/:id', { websocket: true }, () => {})
   })
-  t.same(app.wsConnections.stats(), { connections: 0, routes: {}, accepted: 0, timedOut: 0, draining: false })
+  t.same(app.wsConnections.stats(), { connections: 0, routes: {}, accepted: 0, timedOut: 0, draining: false, broadcastSkipped: 0 })
   const a = await connect(t, `${url}/a`)
   await connect(t, `${url}/b/1`)
   await connect(t, `${url}/b/2`)
-  t.strictSame(app.wsConnections.stats(), { connections: 3, routes: { '/a': 1, '/b/:id': 2 }, accepted: 3, timedOut: 0, draining: false })
+  t.strictSame(app.wsConnections.stats(), { connections: 3, routes: { '/a': 1, '/b/:id': 2 }, accepted: 3, timedOut: 0, draining: false, broadcastSkipped: 0 })
   a.close()
   await until(() => app.wsConnections.size === 2, 2000)
-  t.strictSame(app.wsConnections.stats(), { connections: 2, routes: { '/b/:id': 2 }, accepted: 3, timedOut: 0, draining: false })
+  t.strictSame(app.wsConnections.stats(), { connections: 2, routes: { '/b/:id': 2 }, accepted: 3, timedOut: 0, draining: false, broadcastSkipped: 0 })
 })
 
 t.test('connect and disconnect events, with the close code and reason', async (t) => {
@@ -212,7 +213,7 @@ t.test('no leak: 1000 sequential connect/close cycles', async (t) => {
     const gone = once(manager, 'disconnect')
     ws.close()
     await gone
-    maxPending = Math.max(maxPending, manager._heartbeats.scheduler.pending)
+    maxPending = Math.max(maxPending, internalsOf(manager).heartbeats.pending)
   }
   t.equal(manager.size, 0)
   t.same(manager.stats().routes, {})
@@ -220,8 +221,8 @@ t.test('no leak: 1000 sequential connect/close cycles', async (t) => {
   t.equal(manager.stats().timedOut, 0)
   t.ok(maxPending < 500, `scheduler stays bounded while cycling (max pending ${maxPending})`)
   // Every due time left behind by a closed connection passes within interval + timeout.
-  await until(() => manager._heartbeats.scheduler.pending === 0, 2000, 'scheduler empty')
-  t.equal(manager._heartbeats.scheduler.pending, 0)
+  await until(() => internalsOf(manager).heartbeats.pending === 0, 2000, 'scheduler empty')
+  t.equal(internalsOf(manager).heartbeats.pending, 0)
 })
 
 t.test('a listener that throws on connect breaks neither that connection nor others', async (t) => {

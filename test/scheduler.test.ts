@@ -1,5 +1,6 @@
 import t from 'tap'
 import { Scheduler, gridTime, slotWidth, SLOTS, MAX_SLOT_MS, PER_TICK } from '../lib/scheduler.js'
+import type { Clock, Timer } from '../lib/clock.js'
 import { performance } from 'node:perf_hooks'
 import { clock } from '../lib/clock.js'
 import { sleep } from './helpers/index.js'
@@ -94,4 +95,91 @@ t.test('a wake-up before the clock reaches the due time re-arms and is not a tic
   t.equal(seen.length, 1)
   t.ok(seen[0][1] >= seen[0][0], 'visited at or after its due time')
   t.equal(ticks, 1)
+})
+
+/** The scheduler's clock and timer, moved only by the test. */
+class FakeClock implements Clock {
+  time = 1000
+  timers = new Map<number, { at: number, fn: () => void }>()
+  #id = 0
+  now (): number { return this.time }
+  setTimeout (fn: () => void, ms: number): Timer {
+    this.timers.set(++this.#id, { at: this.time + ms, fn })
+    return this.#id as unknown as Timer
+  }
+
+  clearTimeout (timer: Timer): void { this.timers.delete(timer as unknown as number) }
+
+  /** Moves time to `until`, firing each timer when its time comes. */
+  advance (ms: number): void {
+    const end = this.time + ms
+    for (;;) {
+      let next: [number, { at: number, fn: () => void }] | undefined
+      for (const entry of this.timers) if (next === undefined || entry[1].at < next[1].at) next = entry
+      if (next === undefined || next[1].at > end) break
+      this.timers.delete(next[0])
+      this.time = Math.max(this.time, next[1].at)
+      next[1].fn()
+    }
+    this.time = end
+  }
+}
+
+t.test('fake clock: one timer armed for the earliest due time; visits in order, at their time', async (t) => {
+  const clock = new FakeClock()
+  const seen: Array<[string, number, number]> = []
+  let ticks = 0
+  const s = new Scheduler<string>((item, due, now) => { seen.push([item, due, now]) }, () => { ticks++ }, clock)
+  s.add(1060, 'c')
+  s.add(1020, 'a')
+  s.add(1040, 'b')
+  s.add(1020, 'a2')
+  t.equal(clock.timers.size, 1, 'one timer')
+  t.equal([...clock.timers.values()][0].at, 1020, 'armed for the earliest')
+  clock.advance(19)
+  t.same(seen, [], 'nothing before its due time')
+  clock.advance(1)
+  t.same(seen, [['a', 1020, 1020], ['a2', 1020, 1020]])
+  clock.advance(100)
+  t.same(seen.map((v) => v[0]), ['a', 'a2', 'b', 'c'])
+  for (const [item, due, now] of seen) t.equal(now, due, `${item} at its due time`)
+  t.equal(ticks, 3)
+  t.equal(s.pending, 0)
+  t.equal(s.armed, false, 'no timer left')
+})
+
+t.test('fake clock: a late timer visits everything overdue in one tick, in due order', async (t) => {
+  const clock = new FakeClock()
+  const seen: Array<[number, number]> = []
+  let ticks = 0
+  const s = new Scheduler<number>((item, _due, now) => { seen.push([item, now]) }, () => { ticks++ }, clock)
+  for (const due of [1030, 1010, 1020]) s.add(due, due)
+  // The process did not run for 500 ms: the timer fires late, once.
+  clock.time += 500
+  clock.advance(0)
+  t.same(seen, [[1010, 1500], [1020, 1500], [1030, 1500]])
+  t.equal(ticks, 1)
+})
+
+t.test('fake clock: a wake-up before the due time re-arms and is not a tick; stop() clears the timer', async (t) => {
+  const clock = new FakeClock()
+  let visits = 0
+  let ticks = 0
+  const s = new Scheduler<number>(() => { visits++ }, () => { ticks++ }, clock)
+  s.add(1050, 1)
+  const [timer] = [...clock.timers.values()]
+  // The timer fires while the clock still reads earlier than the due time.
+  clock.timers.clear()
+  clock.time = 1049
+  timer.fn()
+  t.equal(visits, 0)
+  t.equal(ticks, 0)
+  t.equal(clock.timers.size, 1, 're-armed')
+  clock.advance(1)
+  t.equal(visits, 1)
+  t.equal(ticks, 1)
+  s.add(2000, 2)
+  s.stop()
+  t.equal(clock.timers.size, 0, 'stop() cleared the timer')
+  t.equal(s.pending, 0)
 })

@@ -2,7 +2,7 @@
 // The page's logic: one HeartbeatClient on /chat, a poll of /health/ws, and the chart.
 // Heartbeat settings come from the server (GET /config.json): the example server's
 // HEARTBEAT_INTERVAL and HEARTBEAT_TIMEOUT drive the page's client too.
-import { HeartbeatClient } from '/client/browser.js'
+import { HeartbeatClient } from '/esm/client/browser.js'
 import { createChart } from '/public/chart.js'
 
 const $ = (id) => document.getElementById(id)

@@ -1,3 +1,5 @@
+import { MAX_TIMER_MS } from '../rules/index.js'
+
 export interface BackoffOptions {
   initialDelay: number
   maxDelay: number
@@ -5,20 +7,36 @@ export interface BackoffOptions {
   jitter: number
 }
 
+/** What `shouldReconnect` learns beside the close code and reason. */
+export interface ReconnectInfo {
+  /** The upgrade's HTTP status (Node), given only when it is a 4xx other than 408 and 429. */
+  statusCode?: number
+}
+
+export type ShouldReconnect = (code: number, reason: string, info: ReconnectInfo) => boolean
+
 export interface ReconnectPolicy extends BackoffOptions {
   maxAttempts: number
-  shouldReconnect: ((code: number, reason: string) => boolean) | undefined
+  shouldReconnect: ShouldReconnect | undefined
 }
 
 // 1008: the server refuses us on policy grounds; trying again cannot help.
 const POLICY_VIOLATION = 1008
-// setTimeout fires at once for longer delays (a far-off retry-after date).
-const MAX_TIMER = 2 ** 31 - 1
+
+/**
+ * A 4xx answer to the upgrade says the request itself is wrong (a 404 path, a 401
+ * credential): the same request will fail again. 408 (the server timed us out) and 429
+ * (too many requests, with retry-after) are the two a later retry can fix.
+ */
+export function isFinalStatus (statusCode: number | undefined): statusCode is number {
+  return statusCode !== undefined && statusCode >= 400 && statusCode < 500 && statusCode !== 408 && statusCode !== 429
+}
 
 /**
  * ms to wait before the next attempt after a close we did not ask for, or undefined to
  * stop for good. `attempts` counts attempts already made since the last healthy
- * connection. A throwing shouldReconnect throws here.
+ * connection; `statusCode` is the upgrade's HTTP status when it was answered with one.
+ * A throwing shouldReconnect throws here.
  */
 export function reconnectDelay (
   policy: ReconnectPolicy | false,
@@ -26,12 +44,19 @@ export function reconnectDelay (
   code: number,
   reason: string,
   retryAfter: number | null,
+  statusCode?: number,
   random: () => number = Math.random
 ): number | undefined {
   if (policy === false || code === POLICY_VIOLATION) return undefined
   if (attempts >= policy.maxAttempts) return undefined
-  if (policy.shouldReconnect !== undefined && !policy.shouldReconnect(code, reason)) return undefined
-  return Math.min(MAX_TIMER, Math.max(backoffDelay(attempts + 1, policy, random), retryAfter ?? 0))
+  const final = isFinalStatus(statusCode)
+  if (policy.shouldReconnect === undefined) {
+    if (final) return undefined
+  } else if (!policy.shouldReconnect(code, reason, final ? { statusCode } : {})) {
+    return undefined
+  }
+  // setTimeout fires at once for longer delays (a far-off retry-after date).
+  return Math.min(MAX_TIMER_MS, Math.max(backoffDelay(attempts + 1, policy, random), retryAfter ?? 0))
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Keepalive } from './keepalive.js'
+import { Progress } from './progress.js'
 import type { Timer } from './timers.js'
 import type { Transport } from './transport.js'
 
@@ -8,6 +9,13 @@ export interface Connection {
   opened: boolean
   keepalive: Keepalive | undefined
   healthyTimer: Timer | undefined
+  /** Abandons the attempt if it is not open after connectTimeout. */
+  connectTimer: Timer | undefined
+  /** Destroys the connection closeTimeout after the server's close frame, if TCP is still open. */
+  closingTimer: Timer | undefined
+  progress: Progress
+  /** The upgrade's HTTP status when the server answered with one instead of 101. */
+  statusCode: number | undefined
   /** ms the server asked us to stay away (503/429 with retry-after). */
   retryAfter: number | null
   /** Timestamp (JSON) or payload (frame) of the last ping, to match its pong. */
@@ -23,6 +31,10 @@ export function newConnection (): Connection {
     opened: false,
     keepalive: undefined,
     healthyTimer: undefined,
+    connectTimer: undefined,
+    closingTimer: undefined,
+    progress: new Progress(),
+    statusCode: undefined,
     retryAfter: null,
     lastPing: undefined,
     pingSentAt: 0,

@@ -8,6 +8,15 @@ export interface ReconnectingInfo {
   reason: string
 }
 
+/**
+ * An `error` event's argument. `statusCode` (and `retryAfter`, ms or null) are set when the
+ * server answered the upgrade with an HTTP status instead of 101 (Node only).
+ */
+export interface HeartbeatClientError extends Error {
+  statusCode?: number
+  retryAfter?: number | null
+}
+
 export interface HeartbeatClientEvents<Binary> {
   open: () => void
   message: (data: string | Binary) => void
@@ -15,7 +24,7 @@ export interface HeartbeatClientEvents<Binary> {
   timeout: () => void
   reconnecting: (info: ReconnectingInfo) => void
   latency: (ms: number) => void
-  error: (err: Error) => void
+  error: (err: HeartbeatClientError) => void
 }
 
 export type SendData = string | ArrayBuffer | ArrayBufferView | Blob

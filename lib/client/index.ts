@@ -15,5 +15,6 @@ export class HeartbeatClient extends HeartbeatClientCore<Buffer> {
   }
 }
 
-export type { HeartbeatClientEvents, ReconnectingInfo, SendData } from './events.js'
+export type { HeartbeatClientError, HeartbeatClientEvents, ReconnectingInfo, SendData } from './events.js'
+export type { ReconnectInfo } from './backoff.js'
 export type { ClientState, HeartbeatClientOptions, HeartbeatMode, JsonOptions, ReconnectOptions, WebSocketConstructor } from './options.js'

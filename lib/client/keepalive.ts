@@ -5,6 +5,10 @@ export interface KeepaliveHooks {
   ping (): void
   /** Proof of life arrived after a heartbeat: the connection is healthy. */
   answered (): void
+  /** A heartbeat opens a wait: remember where the byte counts stand (called before ping()). */
+  mark (): void
+  /** When the verdict is due: did bytes move since mark() (a frame arriving, our queue draining)? */
+  progressed (): boolean
   /** `timeout` ms passed after a heartbeat with no proof of life. */
   dead (): void
 }
@@ -22,7 +26,9 @@ export interface KeepaliveHooks {
  * running (sleeping machine, throttled tab), not that the peer is silent: such a timer
  * starts a fresh round (heartbeat now, wait `timeout` again) instead of giving a verdict.
  * A verdict that is due is given one macrotask later, so that input already waiting in
- * the socket is read first.
+ * the socket is read first. Bytes moving since the wait opened (part of a large frame
+ * arriving, our queued data leaving) are proof of life seen at that moment: the wait closes
+ * and the next heartbeat opens a new one.
  */
 export class Keepalive {
   readonly #interval: number
@@ -82,10 +88,10 @@ export class Keepalive {
     if (now - due > this.#lateBy) return this.#freshRound(now)
     this.#verdictTimer = this.#clock.setTimeout(() => {
       this.#verdictTimer = undefined
-      if (this.#waiting === round && !this.#stopped) {
-        this.stop()
-        this.#hooks.dead()
-      }
+      if (this.#waiting !== round || this.#stopped) return
+      if (this.#hooks.progressed()) return this.alive()
+      this.stop()
+      this.#hooks.dead()
     }, 0)
   }
 
@@ -102,6 +108,7 @@ export class Keepalive {
   #waitFrom (now: number): void {
     if (this.#waiting !== undefined) return
     const round = this.#waiting = ++this.#rounds
+    this.#hooks.mark()
     const due = now + this.#timeout
     this.#verdictTimer = this.#clock.setTimeout(() => this.#onVerdict(due, round), this.#timeout)
   }

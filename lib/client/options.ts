@@ -1,5 +1,8 @@
-import type { BackoffOptions, ReconnectPolicy } from './backoff.js'
-import type { JsonNames } from './json.js'
+import type { BackoffOptions, ReconnectPolicy, ShouldReconnect } from './backoff.js'
+import {
+  DEFAULT_JSON_NAMES, HEARTBEAT_DEFAULTS, checkDuration, checkJsonOptions, checkKeys, isPlainObject,
+  type JsonNames, type OptionProblem
+} from '../rules/index.js'
 
 export type HeartbeatMode = 'frame' | 'json' | 'off'
 export type ClientState = 'connecting' | 'open' | 'reconnecting' | 'closed'
@@ -14,14 +17,24 @@ export interface JsonOptions extends Partial<JsonNames> {
 
 export interface ReconnectOptions extends Partial<BackoffOptions> {
   maxAttempts?: number
-  shouldReconnect?: (code: number, reason: string) => boolean
+  /**
+   * Called before each reconnect: `(code, reason, info)`, return false to stop for good.
+   * `info.statusCode` is set (Node) when the upgrade was answered with a 4xx other than
+   * 408 and 429, which stops reconnecting unless this returns true.
+   */
+  shouldReconnect?: ShouldReconnect
 }
 
 export interface HeartbeatClientOptions {
   mode?: HeartbeatMode
+  /** ms between two heartbeats. Default 20 000. */
   interval?: number
+  /** ms after a heartbeat within which proof of life must arrive. Default 30 000. */
   timeout?: number
+  /** ms a close handshake may take before the connection is destroyed. Default 2 000. */
   closeTimeout?: number
+  /** ms an attempt may take to open before it is abandoned (a failed attempt, code 1006). Default 10 000. */
+  connectTimeout?: number
   json?: JsonOptions
   reconnect?: ReconnectOptions | boolean
   queue?: number
@@ -35,6 +48,7 @@ export interface ResolvedOptions {
   interval: number
   timeout: number
   closeTimeout: number
+  connectTimeout: number
   json: JsonNames
   payload: (() => Record<string, unknown>) | undefined
   reconnect: ResolvedReconnect | false
@@ -44,16 +58,12 @@ export interface ResolvedOptions {
 
 export const defaults = {
   mode: 'json',
-  interval: 20_000,
-  timeout: 30_000,
-  closeTimeout: 2_000,
-  json: { typeKey: 'type', ping: 'ping', pong: 'pong', timestampKey: 'timestamp' },
+  ...HEARTBEAT_DEFAULTS,
+  connectTimeout: 10_000,
+  json: DEFAULT_JSON_NAMES,
   reconnect: { initialDelay: 1_000, maxDelay: 30_000, factor: 2, jitter: 0.5, maxAttempts: Infinity },
   queue: 0
 } as const
-
-// setTimeout fires at once (with a warning in Node) for delays above 2^31 - 1 ms.
-const MAX_DELAY = 2 ** 31 - 1
 
 function describe (value: unknown): string {
   if (typeof value === 'function') return 'a function'
@@ -70,21 +80,11 @@ function invalid (name: string, expected: string, value: unknown): TypeError {
   return new TypeError(`fastify-ws-heartbeat/client: option '${name}' must be ${expected}, received ${describe(value)}`)
 }
 
-function isObject (value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value)
-}
-
-// Unknown keys throw: a misspelt `intervall` silently meaning "default" is worse than an error.
-function checkKeys (name: string, value: Record<string, unknown>, known: readonly string[]): void {
-  for (const key of Object.keys(value)) {
-    if (!known.includes(key)) throw invalid(`${name}${key}`, 'a known option', value[key])
-  }
-}
+// The shared validators describe a problem; the client reports it as a TypeError.
+const problem = ({ name, expected, value }: OptionProblem): TypeError => invalid(name, expected, value)
 
 function duration (name: string, value: unknown, fallback: number, allowZero: boolean): number {
-  if (value === undefined) return fallback
-  if (typeof value === 'number' && value <= MAX_DELAY && (allowZero ? value >= 0 : value > 0)) return value
-  throw invalid(name, `a ${allowZero ? 'non-negative' : 'positive'} number of ms up to ${MAX_DELAY}`, value)
+  return checkDuration(value, name, fallback, problem, allowZero)
 }
 
 function count (name: string, value: unknown, fallback: number): number {
@@ -93,33 +93,17 @@ function count (name: string, value: unknown, fallback: number): number {
   throw invalid(name, 'a non-negative integer or Infinity', value)
 }
 
-function name (key: string, value: unknown, fallback: string): string {
-  if (value === undefined) return fallback
-  if (typeof value === 'string' && value.length > 0) return value
-  throw invalid(`json.${key}`, 'a non-empty string', value)
-}
-
 function resolveJson (value: unknown): Pick<ResolvedOptions, 'json' | 'payload'> {
-  if (value === undefined) return { json: { ...defaults.json }, payload: undefined }
-  if (!isObject(value)) throw invalid('json', 'an object', value)
-  checkKeys('json.', value, ['typeKey', 'ping', 'pong', 'timestampKey', 'payload'])
-  const json = {
-    typeKey: name('typeKey', value.typeKey, defaults.json.typeKey),
-    ping: name('ping', value.ping, defaults.json.ping),
-    pong: name('pong', value.pong, defaults.json.pong),
-    timestampKey: name('timestampKey', value.timestampKey, defaults.json.timestampKey)
-  }
-  if (json.ping === json.pong) throw invalid('json.pong', 'different from json.ping', json.pong)
-  if (value.payload !== undefined && typeof value.payload !== 'function') throw invalid('json.payload', 'a function', value.payload)
-  return { json, payload: value.payload as ResolvedOptions['payload'] }
+  const { payload, ...json } = checkJsonOptions(value, 'json', DEFAULT_JSON_NAMES, problem)
+  return { json, payload: payload as ResolvedOptions['payload'] }
 }
 
 function resolveReconnect (value: unknown): ResolvedReconnect | false {
   if (value === false) return false
   const d = defaults.reconnect
   if (value === undefined || value === true) return { ...d, shouldReconnect: undefined }
-  if (!isObject(value)) throw invalid('reconnect', 'an object or a boolean', value)
-  checkKeys('reconnect.', value, ['initialDelay', 'maxDelay', 'factor', 'jitter', 'maxAttempts', 'shouldReconnect'])
+  if (!isPlainObject(value)) throw invalid('reconnect', 'an object or a boolean', value)
+  checkKeys(value, ['initialDelay', 'maxDelay', 'factor', 'jitter', 'maxAttempts', 'shouldReconnect'], 'reconnect.', problem)
   const factor = value.factor ?? d.factor
   if (typeof factor !== 'number' || !Number.isFinite(factor) || factor < 1) throw invalid('reconnect.factor', 'a finite number >= 1', factor)
   const jitter = value.jitter ?? d.jitter
@@ -137,11 +121,13 @@ function resolveReconnect (value: unknown): ResolvedReconnect | false {
   }
 }
 
+const OPTION_KEYS = ['mode', 'interval', 'timeout', 'closeTimeout', 'connectTimeout', 'json', 'reconnect', 'queue', 'WebSocket']
+
 /** The one place options are checked; everything after trusts the resolved values. */
 export function resolveOptions (value: unknown, defaultWebSocket: WebSocketConstructor | undefined): ResolvedOptions {
   if (value === undefined) value = {}
-  if (!isObject(value)) throw invalid('options', 'an object', value)
-  checkKeys('', value, ['mode', 'interval', 'timeout', 'closeTimeout', 'json', 'reconnect', 'queue', 'WebSocket'])
+  if (!isPlainObject(value)) throw invalid('options', 'an object', value)
+  checkKeys(value, OPTION_KEYS, '', problem)
   const mode = value.mode ?? defaults.mode
   if (mode !== 'frame' && mode !== 'json' && mode !== 'off') throw invalid('mode', "'frame', 'json' or 'off'", mode)
   const WebSocket = value.WebSocket ?? defaultWebSocket
@@ -156,6 +142,7 @@ export function resolveOptions (value: unknown, defaultWebSocket: WebSocketConst
     interval: duration('interval', value.interval, defaults.interval, false),
     timeout: duration('timeout', value.timeout, defaults.timeout, false),
     closeTimeout: duration('closeTimeout', value.closeTimeout, defaults.closeTimeout, false),
+    connectTimeout: duration('connectTimeout', value.connectTimeout, defaults.connectTimeout, false),
     ...resolveJson(value.json),
     reconnect: resolveReconnect(value.reconnect),
     queue: count('queue', value.queue, defaults.queue),

@@ -1,97 +1,73 @@
-import type { WsConnection } from '../connection.js'
+import type { ConnectionState } from '../connection.js'
 import type { ResolvedJsonOptions } from '../options.js'
+import { JsonCodec, MAX_HEARTBEAT_BYTES, heartbeatKind, heartbeatTimestamp, isJsonSpace } from '../rules/index.js'
 
-/** Larger text messages are never heartbeats and are not parsed (contract, section 2). */
-export const MAX_HEARTBEAT_BYTES = 1024
+export const NOT_HEARTBEAT = 0
+export const PING = 1
+export const PONG = 2
 
-export interface JsonHeartbeat {
-  isPing: boolean
-  hasStamp: boolean
-  stamp: unknown
-}
+const BACKSLASH = 0x5c
 
-/** Per-`json`-options precomputed strings, so the message path does no string building. */
-class JsonCodec {
+/**
+ * The server's side of the JSON rules (lib/rules) on the message path: the rules'
+ * encoder, plus a byte pre-filter so that ordinary application messages are almost
+ * never parsed here.
+ */
+class ServerJsonCodec {
   readonly opts: ResolvedJsonOptions
+  readonly encoder: JsonCodec
+  /** The timestamp of the last heartbeat `read` recognised (undefined: it had none). */
+  stamp: unknown = undefined
   private readonly pingToken: Buffer
   private readonly pongToken: Buffer
-  private readonly pingPrefix: string
-  private readonly pongPlain: string
-  private readonly pongPrefix: string
 
   constructor (opts: ResolvedJsonOptions) {
     this.opts = opts
+    this.encoder = new JsonCodec(opts)
     this.pingToken = Buffer.from(JSON.stringify(opts.ping))
     this.pongToken = Buffer.from(JSON.stringify(opts.pong))
-    const type = JSON.stringify(opts.typeKey)
-    const stamp = JSON.stringify(opts.timestampKey)
-    this.pingPrefix = `{${type}:${JSON.stringify(opts.ping)},${stamp}:`
-    this.pongPlain = `{${type}:${JSON.stringify(opts.pong)}}`
-    this.pongPrefix = `{${type}:${JSON.stringify(opts.pong)},${stamp}:`
-  }
-
-  ping (conn: WsConnection, stamp: number): string {
-    if (this.opts.payload === null) return this.pingPrefix + stamp + '}'
-    const { typeKey, timestampKey } = this.opts
-    // The plugin's own fields come first and cannot be overwritten by the payload.
-    return JSON.stringify({
-      [typeKey]: this.opts.ping,
-      [timestampKey]: stamp,
-      ...this.opts.payload(conn),
-      [typeKey]: this.opts.ping,
-      [timestampKey]: stamp
-    })
-  }
-
-  pong (message: JsonHeartbeat): string {
-    return message.hasStamp ? this.pongPrefix + JSON.stringify(message.stamp) + '}' : this.pongPlain
   }
 
   /**
-   * Recognises a heartbeat in a text message, or returns null. Cheap checks first: size,
-   * braces, then the ping/pong value as a JSON string token; only then JSON.parse, so
-   * ordinary application messages are almost never parsed here.
+   * PING, PONG or NOT_HEARTBEAT for a text message; `stamp` holds the timestamp (no
+   * object per message). Cheap checks first: size, braces, then the ping or pong name as
+   * a JSON string token. A message with a backslash may spell the names with escapes
+   * (`"\u0070ing"`), so it is parsed all the same: the rules decide, not the spelling.
    */
-  parse (data: Buffer): JsonHeartbeat | null {
+  read (data: Buffer): number {
     const length = data.length
-    if (length < 2 || length > MAX_HEARTBEAT_BYTES) return null
+    if (length < 2 || length > MAX_HEARTBEAT_BYTES) return NOT_HEARTBEAT
     let start = 0
-    while (start < length && isSpace(data[start])) start++
+    while (start < length && isJsonSpace(data[start])) start++
     let end = length - 1
-    while (end > start && isSpace(data[end])) end--
-    if (data[start] !== 0x7b || data[end] !== 0x7d) return null
-    const mayBePing = data.indexOf(this.pingToken) !== -1
-    if (!mayBePing && data.indexOf(this.pongToken) === -1) return null
+    while (end > start && isJsonSpace(data[end])) end--
+    if (data[start] !== 0x7b || data[end] !== 0x7d) return NOT_HEARTBEAT
+    if (data.indexOf(this.pingToken) === -1 && data.indexOf(this.pongToken) === -1 && data.indexOf(BACKSLASH) === -1) return NOT_HEARTBEAT
     let value: unknown
     try {
       value = JSON.parse(data.toString('utf8'))
     } catch {
-      return null
+      return NOT_HEARTBEAT
     }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) return null
-    const obj = value as Record<string, unknown>
-    const type = obj[this.opts.typeKey]
-    if (type !== this.opts.ping && type !== this.opts.pong) return null
-    const hasStamp = Object.prototype.hasOwnProperty.call(obj, this.opts.timestampKey)
-    return { isPing: type === this.opts.ping, hasStamp, stamp: hasStamp ? obj[this.opts.timestampKey] : undefined }
+    const kind = heartbeatKind(value, this.opts)
+    if (kind === null) return NOT_HEARTBEAT
+    this.stamp = heartbeatTimestamp(value as object, this.opts)
+    return kind === 'ping' ? PING : PONG
+  }
+
+  ping (state: ConnectionState, stamp: number): string {
+    const payload = this.opts.payload
+    return payload === null ? this.encoder.ping(stamp) : this.encoder.ping(stamp, payload(state.view))
   }
 }
 
-function isSpace (byte: number): boolean {
-  return byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09
-}
+const codecs = new WeakMap<ResolvedJsonOptions, ServerJsonCodec>()
 
-const codecs = new WeakMap<ResolvedJsonOptions, JsonCodec>()
-
-export function codecFor (opts: ResolvedJsonOptions): JsonCodec {
+export function codecFor (opts: ResolvedJsonOptions): ServerJsonCodec {
   let codec = codecs.get(opts)
   if (codec === undefined) {
-    codec = new JsonCodec(opts)
+    codec = new ServerJsonCodec(opts)
     codecs.set(opts, codec)
   }
   return codec
-}
-
-export function sendJsonPing (conn: WsConnection, stamp: number): void {
-  conn.socket.send(codecFor(conn._config.json).ping(conn, stamp))
 }

@@ -31,24 +31,42 @@ t.test('reconnectDelay: when not to reconnect', async (t) => {
   t.equal(reconnectDelay(false, 0, 1006, '', null), undefined, 'reconnect: false')
   t.equal(reconnectDelay(policy, 0, 1008, 'policy', null), undefined, '1008 closes for good')
   t.equal(reconnectDelay({ ...policy, maxAttempts: 3 }, 3, 1006, '', null), undefined, 'maxAttempts reached')
-  t.equal(reconnectDelay({ ...policy, maxAttempts: 3 }, 2, 1006, '', null, () => 0), 4000, 'one attempt left')
+  t.equal(reconnectDelay({ ...policy, maxAttempts: 3 }, 2, 1006, '', null, undefined, () => 0), 4000, 'one attempt left')
   t.equal(reconnectDelay({ ...policy, maxAttempts: 0 }, 0, 1006, '', null), undefined, 'maxAttempts 0')
   const calls: unknown[] = []
-  const no = { ...policy, shouldReconnect: (code: number, reason: string) => { calls.push([code, reason]); return false } }
+  const no = { ...policy, shouldReconnect: (...args: unknown[]) => { calls.push(args); return false } }
   t.equal(reconnectDelay(no, 0, 4001, 'bye', null), undefined)
-  t.same(calls, [[4001, 'bye']], 'shouldReconnect gets code and reason')
+  t.same(calls, [[4001, 'bye', {}]], 'shouldReconnect gets code, reason and {}')
   const yes = { ...policy, shouldReconnect: () => true }
-  t.equal(reconnectDelay(yes, 0, 1011, '', null, () => 0), 1000)
+  t.equal(reconnectDelay(yes, 0, 1011, '', null, undefined, () => 0), 1000)
   const throws = { ...policy, shouldReconnect: () => { throw new Error('boom') } }
   t.throws(() => reconnectDelay(throws, 0, 1011, '', null), /boom/)
 })
 
+t.test('reconnectDelay: a 4xx upgrade answer other than 408/429 stops unless shouldReconnect says yes', async (t) => {
+  for (const status of [400, 401, 403, 404, 499]) {
+    t.equal(reconnectDelay(policy, 0, 1006, '', null, status), undefined, `${status} stops`)
+    const calls: unknown[] = []
+    const yes = { ...policy, shouldReconnect: (...args: unknown[]) => { calls.push(args); return true } }
+    t.equal(reconnectDelay(yes, 0, 1006, '', null, status, () => 0), 1000, `${status} retried when shouldReconnect returns true`)
+    t.same(calls, [[1006, '', { statusCode: status }]])
+  }
+  for (const status of [408, 429, 500, 503, 302]) {
+    t.equal(reconnectDelay(policy, 0, 1006, '', null, status, () => 0), 1000, `${status} retried`)
+    const calls: unknown[] = []
+    const ask = { ...policy, shouldReconnect: (...args: unknown[]) => { calls.push(args); return true } }
+    reconnectDelay(ask, 0, 1006, '', null, status, () => 0)
+    t.same(calls, [[1006, '', {}]], `${status}: shouldReconnect gets {}`)
+  }
+  t.equal(reconnectDelay({ ...policy, maxAttempts: 1 }, 1, 1006, '', null, 404, () => 0), undefined, 'maxAttempts still applies')
+})
+
 t.test('reconnectDelay: attempt n uses the n-th backoff, retry-after can only lengthen it', async (t) => {
-  t.equal(reconnectDelay(policy, 0, 1006, '', null, () => 0), 1000, 'first attempt')
-  t.equal(reconnectDelay(policy, 2, 1006, '', null, () => 0), 4000, 'third attempt')
-  t.equal(reconnectDelay(policy, 0, 1006, '', 5000, () => 0), 5000, 'retry-after longer than backoff')
-  t.equal(reconnectDelay(policy, 4, 1006, '', 5000, () => 0), 16_000, 'backoff longer than retry-after')
-  t.equal(reconnectDelay(policy, 0, 1006, '', 1e12, () => 0), 2 ** 31 - 1, 'capped at what setTimeout can wait')
+  t.equal(reconnectDelay(policy, 0, 1006, '', null, undefined, () => 0), 1000, 'first attempt')
+  t.equal(reconnectDelay(policy, 2, 1006, '', null, undefined, () => 0), 4000, 'third attempt')
+  t.equal(reconnectDelay(policy, 0, 1006, '', 5000, undefined, () => 0), 5000, 'retry-after longer than backoff')
+  t.equal(reconnectDelay(policy, 4, 1006, '', 5000, undefined, () => 0), 16_000, 'backoff longer than retry-after')
+  t.equal(reconnectDelay(policy, 0, 1006, '', 1e12, undefined, () => 0), 2 ** 31 - 1, 'capped at what setTimeout can wait')
 })
 
 t.test('parseRetryAfter: delta-seconds or HTTP date', async (t) => {

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { encodePing, encodePong, MAX_HEARTBEAT_BYTES, readHeartbeat, utf8Length } from '../../lib/client/json.js'
+import { encodePing, encodePong, MAX_HEARTBEAT_BYTES, readHeartbeat, utf8Length } from '../../lib/rules/index.js'
 
 const names = { typeKey: 'type', ping: 'ping', pong: 'pong', timestampKey: 'timestamp' }
 

@@ -42,14 +42,18 @@ class FakeClock implements Clock {
 
 function setup (interval: number, timeout: number) {
   const clock = new FakeClock()
-  const log = { pings: [] as number[], answered: 0, dead: [] as number[] }
+  const log = { pings: [] as number[], answered: 0, dead: [] as number[], marks: [] as number[] }
+  // Byte counts as a transport would show them; `moved` is set by tests that move bytes.
+  const bytes = { moved: false }
   const keepalive = new Keepalive(interval, timeout, {
     ping: () => log.pings.push(clock.time),
     answered: () => log.answered++,
+    mark: () => { log.marks.push(clock.time); bytes.moved = false },
+    progressed: () => bytes.moved,
     dead: () => log.dead.push(clock.time)
   }, clock)
   keepalive.start()
-  return { clock, log, keepalive }
+  return { clock, log, keepalive, bytes }
 }
 
 t.test('a silent peer is dead timeout ms after the first unanswered heartbeat', async (t) => {
@@ -156,4 +160,43 @@ t.test('answered is reported once per answered wait, and stop() stops everything
   clock.advance(10_000)
   t.same(log.pings, [100])
   t.same(log.dead, [])
+})
+
+t.test('bytes moving since the wait opened are proof of life when the verdict is due', async (t) => {
+  const { clock, log, bytes } = setup(100, 150)
+  clock.advance(100)
+  t.same(log.marks, [100], 'marked when the heartbeat opened the wait, before its ping')
+  clock.advance(100)
+  bytes.moved = true // part of a large frame arrived, or our queue drained a little
+  clock.advance(50)
+  t.same(log.dead, [], 'not dead at 250: bytes moved')
+  t.equal(log.answered, 1, 'the wait was closed as answered')
+  clock.advance(50)
+  t.same(log.marks, [100, 300], 'the next heartbeat opens a new wait and marks again')
+  clock.advance(150)
+  t.same(log.dead, [450], 'no bytes since: dead timeout ms after that heartbeat')
+})
+
+t.test('bytes that keep moving keep the connection alive; dead within interval + timeout of the check that saw the last', async (t) => {
+  for (const [interval, timeout] of [[100, 150], [150, 100], [100, 30]]) {
+    const { clock, log, bytes } = setup(interval, timeout)
+    const stopAt = 2000
+    // Bytes move every 10 ms (a slow large frame) until stopAt; no whole frame ever arrives.
+    while (clock.time < stopAt) {
+      clock.advance(10)
+      bytes.moved = true
+    }
+    t.same(log.dead, [], `interval ${interval}, timeout ${timeout}: alive while bytes move`)
+    clock.advance(5000)
+    t.equal(log.dead.length, 1)
+    // The last verdict that saw bytes came at most timeout (+ one macrotask) before they stopped.
+    t.ok(log.dead[0] > stopAt && log.dead[0] <= stopAt + interval + 2 * timeout,
+      `dead at ${log.dead[0]}, bytes stopped at ${stopAt}`)
+  }
+})
+
+t.test('no bytes moving: the verdict is given as before', async (t) => {
+  const { clock, log } = setup(100, 150)
+  clock.advance(250)
+  t.same(log.dead, [250])
 })

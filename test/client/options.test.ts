@@ -12,6 +12,7 @@ t.test('defaults are the contract', async (t) => {
   t.equal(o.interval, 20_000)
   t.equal(o.timeout, 30_000)
   t.equal(o.closeTimeout, 2_000)
+  t.equal(o.connectTimeout, 10_000)
   t.same(o.json, { typeKey: 'type', ping: 'ping', pong: 'pong', timestampKey: 'timestamp' })
   t.same(o.reconnect, { initialDelay: 1000, maxDelay: 30_000, factor: 2, jitter: 0.5, maxAttempts: Infinity, shouldReconnect: undefined })
   t.equal(o.queue, 0)
@@ -35,6 +36,12 @@ t.test('invalid options throw a TypeError naming the option and the value', asyn
     [{ timeout: NaN }, /'timeout'.*received NaN/],
     [{ timeout: Infinity }, /'timeout'.*received Infinity/],
     [{ closeTimeout: '1000' }, /'closeTimeout'.*"1000"/],
+    [{ connectTimeout: 0 }, /'connectTimeout'.*received 0/],
+    [{ connectTimeout: -1 }, /'connectTimeout'.*-1/],
+    [{ connectTimeout: Infinity }, /'connectTimeout'.*Infinity/],
+    [{ connectTimeout: 2 ** 31 }, /'connectTimeout'.*2147483648/],
+    [{ connectTimeout: '10s' }, /'connectTimeout'.*"10s"/],
+    [{ json: { typeKey: 'k', timestampKey: 'k' } }, /'json.timestampKey'.*"k"/],
     [{ interval: 2 ** 31 }, /'interval'.*2147483648/],
     [{ json: 'type' }, /'json'.*"type"/],
     [{ json: { typeKey: '' } }, /'json.typeKey'.*""/],

@@ -1,5 +1,6 @@
 import t from 'tap'
 import { sleep, until } from '../helpers/index.js'
+import { internalsOf } from '../../lib/manager.js'
 import {
   assertControlHealthy, clientFrame, closeTimeout, controlClient, faultApp, health, rawPeer, spawnFlooder, type FaultApp, type FloodResult
 } from '../fixtures/fault-kit.js'
@@ -47,7 +48,7 @@ for (const { name, path, bytes, error } of invalid) {
     t.equal(f.delivered.get(conn.socket)?.length, 0, 'nothing reached the handler')
     t.equal((await health(f.port)).status, 200, 'the process is fine')
     await sleep(closeTimeout)
-    t.equal(f.app.wsConnections._heartbeats.scheduler.pending <= 2, true, 'no timers piling up')
+    t.equal(internalsOf(f.app.wsConnections).heartbeats.pending <= 2, true, 'no timers piling up')
     await assertControlHealthy(t, f, control)
   })
 }

@@ -1,5 +1,6 @@
 import t from 'tap'
 import { until } from '../helpers/index.js'
+import { internalsOf } from '../../lib/manager.js'
 import {
   closeTimeout, controlClient, faultApp, health, interval, spawnPeers, timeout, untilStopped, type FaultApp, type Tap
 } from '../fixtures/fault-kit.js'
@@ -43,12 +44,12 @@ function watchCounts (f: FaultApp): string[] {
 async function assertTimersReleased (t: Tap, f: FaultApp, control: { ws: import('ws').WebSocket }): Promise<void> {
   control.ws.close()
   await until(() => f.app.wsConnections.size === 0, 1000, 'control gone')
-  const scheduler = f.app.wsConnections._heartbeats.scheduler
+  const scheduler = internalsOf(f.app.wsConnections).heartbeats
   const closedAt = Date.now()
   // Entries are released lazily, when their due time passes: at most max(interval, timeout, closeTimeout) away.
   await until(() => scheduler.pending === 0, Math.max(interval, timeout, closeTimeout) + 1000, 'every scheduler entry released')
   t.ok(Date.now() - closedAt <= Math.max(interval, timeout, closeTimeout) + HEAVY_SLACK, `scheduler empty ${Date.now() - closedAt} ms after the last close`)
-  t.equal((scheduler as unknown as { timer: unknown }).timer, null, 'no timer armed')
+  t.equal(scheduler.armed, false, 'no timer armed')
 }
 
 t.test(`${N} connections dropped at once (SIGKILL: the kernel closes the sockets)`, { timeout: 20000 }, async (t) => {

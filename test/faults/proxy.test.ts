@@ -1,5 +1,6 @@
 import t from 'tap'
 import { connect, until } from '../helpers/index.js'
+import { internalsOf } from '../../lib/manager.js'
 import {
   DETECT_BOUND, SLACK, answerJsonPings, assertControlHealthy, closeTimeout, controlClient, faultApp, startProxy, timeout
 } from '../fixtures/fault-kit.js'
@@ -68,7 +69,7 @@ t.test('a proxy that half-closes toward the server (FIN, then silence)', { timeo
   t.equal(f.timedOutAt.size, 0, 'not counted as a heartbeat death: the peer said goodbye at TCP level')
 
   // Every scheduler entry of the dead connection is released once its due times pass.
-  await until(() => f.app.wsConnections._heartbeats.scheduler.pending <= 1, Math.max(timeout, closeTimeout) + 1000, 'scheduler entries released')
+  await until(() => internalsOf(f.app.wsConnections).heartbeats.pending <= 1, Math.max(timeout, closeTimeout) + 1000, 'scheduler entries released')
   await assertControlHealthy(t, f, control)
   t.comment(`fault=halfclose-server untracked=${goneIn}`)
 })
