@@ -1,8 +1,9 @@
-// `npm run client -- ws://localhost:3000/chat`: every line typed is sent, every message
-// received is printed (stdout); heartbeat round-trip times and reconnects are reported on
-// stderr. Restart the server and watch the client come back on its own; Ctrl-C closes it.
+// `npm run client -- ws://localhost:3000/chat`: every line typed at the `> ` prompt is sent,
+// every message received is printed after `< ` (stdout); heartbeat round-trip times and
+// reconnects are reported on stderr in [brackets]. Restart the server and watch the client
+// come back on its own; Ctrl-C closes it.
 // HEARTBEAT_INTERVAL, HEARTBEAT_TIMEOUT (ms) and HEARTBEAT_MODE (json | frame | off) tune it.
-import { createInterface } from 'node:readline'
+import { clearLine, createInterface, cursorTo } from 'node:readline'
 import { HeartbeatClient, type HeartbeatMode } from 'fastify-ws-heartbeat/client'
 
 const url = process.argv[2] ?? 'ws://localhost:3000/chat'
@@ -13,8 +14,23 @@ function numberFromEnv (name: string): number | undefined {
   return value === undefined || value === '' ? undefined : Number(value)
 }
 
+let closing = false
+const tty = process.stdin.isTTY === true && process.stdout.isTTY === true
+const input = createInterface({ input: process.stdin, output: tty ? process.stdout : undefined, terminal: tty, prompt: '> ' })
+
+// A line printed while the user is typing must not run into the prompt: clear it, print,
+// then redraw the prompt with what was typed so far.
+function print (stream: NodeJS.WriteStream, text: string): void {
+  if (tty) {
+    clearLine(process.stdout, 0)
+    cursorTo(process.stdout, 0)
+  }
+  stream.write(text + '\n')
+  if (tty && !closing) input.prompt(true)
+}
+
 function status (text: string): void {
-  process.stderr.write(`[${new Date().toISOString().slice(11, 23)}] ${text}\n`)
+  print(process.stderr, `[${new Date().toISOString().slice(11, 23)} ${text}]`)
 }
 
 const client = new HeartbeatClient(url, {
@@ -31,21 +47,26 @@ client.on('open', () => {
   wasOpen = true
 })
 client.on('message', (data) => {
-  console.log(typeof data === 'string' ? data : `<binary, ${data.length} bytes>`)
+  print(process.stdout, `< ${typeof data === 'string' ? data : `(binary, ${data.length} bytes)`}`)
 })
 client.on('latency', (ms) => status(`heartbeat answered: rtt ${ms} ms`))
 client.on('timeout', () => status('heartbeat timeout: the server stopped answering'))
 client.on('close', (code, reason) => status(`closed: ${code}${reason === '' ? '' : ` ${reason}`}`))
 client.on('reconnecting', ({ attempt, delay }) => status(`reconnecting: attempt ${attempt} in ${delay} ms`))
-client.on('error', (err) => status(`error: ${err.message}`))
+client.on('error', (err: Error & { statusCode?: number }) => {
+  // @fastify/websocket answers an upgrade to a path without a websocket route with 404.
+  const hint = err.statusCode === 404
+    ? ` (no websocket route at ${new URL(url).pathname}: the example server has /chat, /echo and /raw)`
+    : ''
+  status(`error: ${err.message}${hint}`)
+})
 
-const input = createInterface({ input: process.stdin, terminal: false })
 input.on('line', (line) => {
+  if (tty) input.prompt()
   if (!client.send(line)) status('not sent: the queue is full or the client is closed')
   else if (client.state !== 'open') status(`queued until the connection is back (${client.state})`)
 })
 
-let closing = false
 async function shutdown (): Promise<void> {
   if (closing) return
   closing = true

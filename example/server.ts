@@ -1,42 +1,70 @@
 // The example server: `npm start`, then open http://localhost:3000/ or connect any
 // WebSocket client. Try HEARTBEAT_INTERVAL=1000 HEARTBEAT_TIMEOUT=1500 npm start and
 // freeze a client (Ctrl-Z on `npm run client`) to watch it being dropped in seconds.
-import Fastify from 'fastify'
-import { readFile } from 'node:fs/promises'
-import { join, extname } from 'node:path'
+import Fastify, { type FastifyInstance } from 'fastify'
+import fastifyStatic from '@fastify/static'
+import { dirname, join } from 'node:path'
 import heartbeat from 'fastify-ws-heartbeat'
-import { register } from 'prom-client'
+import { Registry } from 'prom-client'
 import Redis from 'ioredis'
 
-const env = process.env
-const port = Number(env.PORT ?? 3000)
-const host = env.HOST ?? '127.0.0.1'
-
-function numberFromEnv (name: string): number | undefined {
-  const value = env[name]
-  return value === undefined || value === '' ? undefined : Number(value)
+export interface ExampleOptions {
+  /** ms between heartbeats (plugin and page). Default 5 000: the page shows a round trip soon. */
+  interval?: number
+  /** ms a heartbeat may wait for its answer. Default 10 000. */
+  timeout?: number
+  closeTimeout?: number
+  maxConnections?: number
+  /** Redis URL: this server is one node of a cluster (`npm run example:cluster`); default none. */
+  redisUrl?: string
+  /** This node's id in the cluster; default the plugin's. */
+  node?: string
+  /** pino level; default 'info'. */
+  logLevel?: string
+  /** Pretty, human-readable log lines (pino-pretty); default: when stdout is a terminal. */
+  pretty?: boolean
 }
 
-async function main (): Promise<void> {
-  const app = Fastify({ logger: { level: env.LOG_LEVEL ?? 'info' } })
-  // REDIS_URL set (as `npm run example:cluster` does): one of several instances.
-  const redis = env.REDIS_URL === undefined ? undefined : new Redis(env.REDIS_URL)
+// The package root, whether this file runs compiled (build/example) or from source.
+const root = dirname(require.resolve('fastify-ws-heartbeat/package.json'))
 
-  await app.register(heartbeat, {
-    interval: numberFromEnv('HEARTBEAT_INTERVAL'),
-    timeout: numberFromEnv('HEARTBEAT_TIMEOUT'),
-    closeTimeout: numberFromEnv('HEARTBEAT_CLOSE_TIMEOUT'),
-    maxConnections: numberFromEnv('MAX_CONNECTIONS'),
-    metrics: true, // prom-client's default registry; example/dashboard.json draws it in Grafana
-    cluster: redis === undefined ? undefined : { redis, node: env.CLUSTER_NODE }
+/** Latency in ms to one decimal: enough for a person, no float noise in the log. */
+function roundLatency (ms: number | null): number | null {
+  return ms === null ? null : Math.round(ms * 10) / 10
+}
+
+export async function buildExample (opts: ExampleOptions = {}): Promise<FastifyInstance> {
+  const level = opts.logLevel ?? 'info'
+  const pretty = opts.pretty ?? process.stdout.isTTY === true
+  const app = Fastify({
+    logger: pretty
+      ? { level, transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } } }
+      : { level }
   })
-  // The client is the application's: the plugin never closes it.
+
+  // One set of heartbeat numbers for the server and the page (GET /config.json), so the
+  // page's client times heartbeats the way the server does.
+  const settings = {
+    interval: opts.interval ?? 5_000,
+    timeout: opts.timeout ?? 10_000,
+    closeTimeout: opts.closeTimeout ?? 2_000
+  }
+  // The Redis client is the application's: the plugin never closes it.
+  const redis = opts.redisUrl === undefined ? undefined : new Redis(opts.redisUrl)
   if (redis !== undefined) app.addHook('onClose', async () => { await redis.quit() })
+  // A registry per app (not prom-client's default): several example apps can run in one process.
+  const registry = new Registry()
+  await app.register(heartbeat, {
+    ...settings,
+    maxConnections: opts.maxConnections,
+    metrics: { registry }, // example/dashboard.json draws these in Grafana
+    cluster: redis === undefined ? undefined : { redis, node: opts.node }
+  })
 
   // Prometheus scrapes this (docs/metrics.md).
   app.get('/metrics', async (_req, reply) => {
-    reply.type(register.contentType)
-    return register.metrics()
+    reply.type(registry.contentType)
+    return await registry.metrics()
   })
 
   // Frame mode (the default): RFC 6455 pings, answered by every client library and browser.
@@ -50,7 +78,7 @@ async function main (): Promise<void> {
   app.get('/chat', { websocket: true, heartbeat: { mode: 'json' } }, (socket) => {
     socket.on('message', (data, isBinary) => {
       if (isBinary) return
-      app.wsConnections.publish(data.toString(), { route: '/chat' }).catch((err) => app.log.warn({ err }, 'chat message not sent to the other instances'))
+      app.wsConnections.publish(data.toString(), { route: '/chat' }).catch((err) => app.log.warn({ err }, 'publish to the other instances failed'))
     })
   })
 
@@ -60,25 +88,38 @@ async function main (): Promise<void> {
   })
 
   app.wsConnections.on('connect', (conn) => app.log.info({ route: conn.route, id: conn.id }, 'connect'))
-  app.wsConnections.on('disconnect', (conn, code, reason) => app.log.info({ route: conn.route, id: conn.id, code, reason, latency: conn.latency }, 'disconnect'))
+  app.wsConnections.on('disconnect', (conn, code, reason) =>
+    app.log.info({ route: conn.route, id: conn.id, code, reason, latency: roundLatency(conn.latency) }, 'disconnect'))
 
-  // The page and the browser build of the client.
-  const root = join(__dirname, '..', '..')
-  const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.map': 'application/json' }
-  async function serve (file: string, reply: import('fastify').FastifyReply): Promise<void> {
-    try {
-      const body = await readFile(file)
-      await reply.type(`${types[extname(file)] ?? 'application/octet-stream'}; charset=utf-8`).send(body)
-    } catch {
-      await reply.code(404).send({ error: 'not found' })
-    }
-  }
-  const safeName = /^[\w.-]+$/
-  app.get('/', (_req, reply) => serve(join(root, 'example', 'public', 'index.html'), reply))
-  app.get<{ Params: { file: string } }>('/client/:file', (req, reply) =>
-    safeName.test(req.params.file) ? serve(join(root, 'dist', 'esm', 'client', req.params.file), reply) : reply.code(404).send())
-  app.get<{ Params: { file: string } }>('/public/:file', (req, reply) =>
-    safeName.test(req.params.file) ? serve(join(root, 'example', 'public', req.params.file), reply) : reply.code(404).send())
+  app.get('/config.json', async () => ({ chat: { path: '/chat', mode: 'json', ...settings } }))
+
+  // The page, the browser build of the client, and uPlot for the page's chart.
+  await app.register(fastifyStatic, { root: join(root, 'example', 'public'), prefix: '/public/' })
+  app.get('/', (_req, reply) => reply.sendFile('index.html'))
+  // dist/esm as a whole: the client build imports the shared rules from ../rules/.
+  await app.register(fastifyStatic, { root: join(root, 'dist', 'esm'), prefix: '/esm/', decorateReply: false })
+  await app.register(fastifyStatic, { root: dirname(require.resolve('uplot')), prefix: '/vendor/uplot/', decorateReply: false })
+
+  return app
+}
+
+function numberFromEnv (name: string): number | undefined {
+  const value = process.env[name]
+  return value === undefined || value === '' ? undefined : Number(value)
+}
+
+async function main (): Promise<void> {
+  const env = process.env
+  const app = await buildExample({
+    interval: numberFromEnv('HEARTBEAT_INTERVAL'),
+    timeout: numberFromEnv('HEARTBEAT_TIMEOUT'),
+    closeTimeout: numberFromEnv('HEARTBEAT_CLOSE_TIMEOUT'),
+    maxConnections: numberFromEnv('MAX_CONNECTIONS'),
+    logLevel: env.LOG_LEVEL,
+    // REDIS_URL set (as `npm run example:cluster` does): one of several instances.
+    redisUrl: env.REDIS_URL,
+    node: env.CLUSTER_NODE
+  })
 
   // A rolling deploy: stop getting traffic, spread the reconnects, then stop.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -89,10 +130,12 @@ async function main (): Promise<void> {
     })
   }
 
-  await app.listen({ port, host })
+  await app.listen({ port: Number(env.PORT ?? 3000), host: env.HOST ?? '127.0.0.1' })
 }
 
-main().catch((err) => {
-  console.error(err)
-  process.exit(1)
-})
+if (require.main === module) {
+  main().catch((err) => {
+    console.error(err)
+    process.exit(1)
+  })
+}

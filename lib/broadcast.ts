@@ -1,5 +1,6 @@
 import { WebSocket } from 'ws'
 import type { ConnectionState, WsConnection } from './connection.js'
+import { deliver, prepare } from './fanout.js'
 
 const { OPEN } = WebSocket
 
@@ -23,12 +24,14 @@ export interface BroadcastHost {
 /**
  * Sends `data` to every open connection (of `route`, passing `filter`) whose
  * `bufferedAmount` is under `maxBackpressure`; the others are skipped, or closed with
- * 1013 under `closeOnBackpressureLimit`. A plain per-socket `send`: each socket frames
- * the message itself. Returns the number of sockets sent to.
+ * 1013 under `closeOnBackpressureLimit`. The frame is built once for every socket
+ * (lib/fanout.ts); a socket where `ws` would write other bytes (permessage-deflate, a busy
+ * sender) gets its own `send`. Returns the number of sockets sent to.
  */
 export function broadcast (host: BroadcastHost, data: Parameters<WebSocket['send']>[0], opts: BroadcastOptions): number {
   const { route, filter } = opts
   const limit = host.maxBackpressure
+  const message = prepare(data)
   let sent = 0
   for (const state of host.states(route)) {
     const socket = state.socket
@@ -40,7 +43,10 @@ export function broadcast (host: BroadcastHost, data: Parameters<WebSocket['send
       if (host.closeOnBackpressureLimit) host.close(state, 1013, 'backpressure limit')
       continue
     }
-    socket.send(data)
+    // Application traffic, as the send wrapper in lib/inbound.ts marks it: the skip rule
+    // (traffic both ways replaces a heartbeat) must not depend on which way it was sent.
+    state.sent = true
+    deliver(socket, message)
     sent++
   }
   return sent

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 // that every benchmark runs end to end and reports well-formed figures; the figures
 // themselves mean nothing at this scale and are not asserted.
 const root = join(__dirname, '..')
-const BENCHES = ['idle', 'scheduler', 'stall', 'health', 'accept', 'echo', 'memory']
+const BENCHES = ['idle', 'scheduler', 'stall', 'health', 'accept', 'echo', 'memory', 'broadcast']
 
 // Compiling the harness and ~30 s of smoke runs on a loaded 2-core machine: more than
 // tap's default per-file timeout.

@@ -77,3 +77,23 @@ if (!existsSync(entry)) {
     await t.rejects(async () => { await app.register(plugin, { interval: -1 }) }, { code: 'FST_ERR_WS_HEARTBEAT_INVALID_OPTION' })
   })
 }
+
+if (existsSync(entry)) {
+  t.test('every file named by the exports map exists, the browser condition included', async (t) => {
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
+    const targets: string[] = []
+    const walk = (value: unknown): void => {
+      if (typeof value === 'string') targets.push(value)
+      else if (value !== null && typeof value === 'object') Object.values(value).forEach(walk)
+    }
+    walk(pkg.exports)
+    t.ok(targets.includes('./dist/esm/client/browser.d.ts'), 'the browser build has its own types')
+    for (const target of targets) t.ok(existsSync(join(root, target)), target)
+  })
+
+  t.test('the declaration of the entry has the Fastify plugins\' export = shape', async (t) => {
+    const declaration = readFileSync(join(root, 'dist', 'index.d.ts'), 'utf8')
+    t.match(declaration, /^export = fastifyWsHeartbeat$/m)
+    t.match(declaration, /export \{ fastifyWsHeartbeat as default \}/)
+  })
+}

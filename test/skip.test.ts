@@ -42,3 +42,21 @@ t.test('inbound data alone does not replace heartbeats', { timeout: 10_000 }, as
   await sleep(interval * 6)
   t.ok(pings >= 4, `pinged ${pings} times: the server sent nothing else`)
 })
+
+t.test('broadcast() is application traffic for the skip rule, like socket.send()', { timeout: 10_000 }, async (t) => {
+  const { app, url } = await startApp(t, { interval, timeout }, (app) => {
+    app.get('/room', { websocket: true }, () => {})
+  })
+  const ws = await connect(t, `${url}/room`, { autoPong: false })
+  let pings = 0
+  ws.on('ping', () => { pings++ })
+  // The peer talks, the server answers only through broadcast() (the pre-framed path).
+  const chatter = setInterval(() => {
+    ws.send('x')
+    app.wsConnections.broadcast('y')
+  }, 20)
+  t.teardown(() => clearInterval(chatter))
+  await sleep(interval * 10)
+  t.ok(pings <= 2, `${pings} heartbeats while data flowed both ways`)
+  t.equal(app.wsConnections.size, 1)
+})

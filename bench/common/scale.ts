@@ -58,6 +58,13 @@ export function presets (flags: Flags): Record<string, any> {
       soakS: flags.soak ?? 0,
       interval,
       runs
+    },
+    broadcast: {
+      connections: flags.connections !== undefined ? [flags.connections] : pick([5_000, 10_000], [2_000], [200]),
+      size: 100,
+      // Rounds of one broadcast per way, interleaved: pairs close in time on a shared machine.
+      rounds: flags.runs ?? pick(15, 8, 2),
+      warmup: pick(3, 2, 1)
     }
   }
 }

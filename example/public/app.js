@@ -1,20 +1,30 @@
 /* global location */
-// The page's whole logic: one HeartbeatClient on /chat, and a poll of /health/ws.
-// `?interval=1000&timeout=1500` shortens the heartbeat to watch a dead server being noticed.
-import { HeartbeatClient } from '/client/browser.js'
+// The page's logic: one HeartbeatClient on /chat, a poll of /health/ws, and the chart.
+// Heartbeat settings come from the server (GET /config.json): the example server's
+// HEARTBEAT_INTERVAL and HEARTBEAT_TIMEOUT drive the page's client too.
+import { HeartbeatClient } from '/esm/client/browser.js'
+import { createChart } from '/public/chart.js'
 
 const $ = (id) => document.getElementById(id)
-const params = new URLSearchParams(location.search)
-const url = location.origin.replace(/^http/, 'ws') + '/chat'
+const HEALTH_POLL_MS = 1000
+// A poll that has not answered by then leaves the counts stale: they are hidden, not shown old.
+const HEALTH_DEADLINE_MS = 2000
+
+const config = await (await fetch('/config.json', { cache: 'no-store' })).json()
+const url = location.origin.replace(/^http/, 'ws') + config.chat.path
 const options = {
   mode: 'json', // a page cannot see ping frames: JSON heartbeats are the ones it can time
-  interval: Number(params.get('interval')) || 2000,
-  timeout: Number(params.get('timeout')) || 3000,
+  interval: config.chat.interval,
+  timeout: config.chat.timeout,
+  closeTimeout: config.chat.closeTimeout,
   queue: 50
 }
+const chart = createChart($('chart'))
+window.chart = chart
 
 let client
-let reconnects = 0
+let opens = 0
+let attempts = 0
 let countdown
 
 function time () {
@@ -47,13 +57,20 @@ function connect () {
   window.heartbeatClient = client // for poking at from the console
   showState()
   client.on('open', () => {
+    // The queue went out before `open`: nothing typed is waiting any more.
+    if ($('chat-detail').dataset.queued === 'true') {
+      $('chat-detail').textContent = ''
+      $('chat-detail').dataset.queued = 'false'
+    }
+    if (++opens > 1) $('reconnects').textContent = String(opens - 1)
     showState()
-    $('state-detail').textContent = `heartbeat every ${options.interval} ms, dead after ${options.timeout} ms more`
+    $('state-detail').textContent = `heartbeat every ${seconds(options.interval)}, dead after ${seconds(options.timeout)} more (set by the server)`
     append($('events'), 'open')
   })
   client.on('latency', (ms) => {
-    $('rtt').textContent = `${ms} ms`
+    $('rtt').textContent = `${ms.toFixed(ms < 10 ? 1 : 0)} ms`
     $('rtt-detail').textContent = `last heartbeat answered at ${new Date().toLocaleTimeString()}`
+    chart.rtt(ms)
   })
   client.on('message', (data) => {
     append($('messages'), typeof data === 'string' ? data : `(${data.byteLength} bytes of binary)`)
@@ -64,8 +81,7 @@ function connect () {
     append($('events'), `close ${code}${reason ? ` ${reason}` : ''}`)
   })
   client.on('reconnecting', ({ attempt, delay, code }) => {
-    reconnects++
-    $('reconnects').textContent = String(reconnects)
+    $('attempts').textContent = `${++attempts} reconnect attempt${attempts === 1 ? '' : 's'}`
     showState()
     append($('events'), `reconnecting: attempt ${attempt} in ${(delay / 1000).toFixed(1)} s (after ${code})`)
     const at = Date.now() + delay
@@ -93,30 +109,49 @@ $('chat-form').addEventListener('submit', (event) => {
   const text = $('chat-input').value.trim()
   if (text === '') return
   const sent = client.send(text)
+  const queued = sent && client.state !== 'open'
   $('chat-detail').textContent = sent
-    ? (client.state === 'open' ? '' : 'queued until the connection is back')
+    ? (queued ? 'queued until the connection is back' : '')
     : 'dropped: not connected and the queue is full (or closed)'
+  $('chat-detail').dataset.queued = String(queued)
   if (sent) $('chat-input').value = ''
 })
 
+function seconds (ms) {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`
+}
+
+function showHealth (count, status, error) {
+  $('connections').textContent = count === null ? '–' : String(count)
+  $('connections-label').textContent = count === 1 ? 'connection' : 'connections'
+  $('connections-line').classList.toggle('stale', count === null)
+  $('health-status').textContent = status
+  $('health-status').classList.toggle('error', error)
+}
+
+let polling = false
 async function pollHealth () {
+  if (polling) return // the previous poll is still waiting for its deadline
+  polling = true
   try {
-    const res = await fetch('/health/ws', { cache: 'no-store' })
+    const res = await fetch('/health/ws', { cache: 'no-store', signal: AbortSignal.timeout(HEALTH_DEADLINE_MS) })
     const body = await res.json()
-    $('connections').textContent = String(body.connections ?? '–')
-    $('health-status').textContent = `HTTP ${res.status}: ${body.status ?? body.message ?? ''}`
+    showHealth(typeof body.connections === 'number' ? body.connections : null, `HTTP ${res.status}: ${body.status ?? body.message ?? ''}`, !res.ok)
+    if (typeof body.connections === 'number') chart.connections(body.connections)
     $('routes').replaceChildren(...Object.entries(body.routes ?? {}).map(([route, n]) => {
       const li = document.createElement('li')
       li.textContent = `${route}: ${n}`
       return li
     }))
-  } catch {
-    $('connections').textContent = '–'
-    $('health-status').textContent = 'server unreachable'
+  } catch (err) {
+    const reason = err.name === 'TimeoutError' ? `stale: no answer within ${seconds(HEALTH_DEADLINE_MS)}` : `error: ${err.message}`
+    showHealth(null, reason, true)
     $('routes').replaceChildren()
+  } finally {
+    polling = false
   }
 }
 
 connect()
 pollHealth()
-setInterval(pollHealth, 1000)
+setInterval(pollHealth, HEALTH_POLL_MS)

@@ -10,8 +10,8 @@ import { WebSocketServer, type WebSocket } from 'ws'
 import { until } from '../helpers/client.js'
 
 // A real browser, loading the ES-module build (dist/esm/client and the dist/esm/rules it
-// imports, made by `npm run build`) and the example page, against a plain node:http + ws
-// server: no plugin involved.
+// imports, made by `npm run build`) against a plain node:http + ws server: no plugin
+// involved (the example page: test/example.test.ts).
 const executablePath = '/usr/bin/chromium'
 const root = join(__dirname, '..', '..')
 const esm = join(root, 'dist', 'esm')
@@ -230,25 +230,6 @@ function run (): void {
     }))
     t.equal(result.state, 'open', 'still open, though the server never answered a heartbeat')
     t.same(result.events, ['open'], 'no timeout')
-    t.same(errors, [], 'no uncaught errors in the page')
-  })
-
-  t.test('the example page shows state, round-trip time, server counts and chat', async (t) => {
-    const { origin } = await startServer(t)
-    const { page, errors } = await newPage(t, browser)
-    await page.goto(`${origin}/?interval=200&timeout=1000`)
-    const text = (id: string): Promise<string> => page.locator(`#${id}`).innerText()
-    await page.locator('#state[data-state="open"]').waitFor({ timeout: 10_000 })
-    t.equal(await text('state'), 'open')
-    await page.waitForFunction(() => /^\d+ ms$/.test(document.getElementById('rtt')?.textContent ?? ''), undefined, { timeout: 5000 })
-    t.match(await text('rtt'), /^\d+ ms$/)
-    await page.waitForFunction(() => document.getElementById('connections')?.textContent === '1', undefined, { timeout: 5000 })
-    t.match(await text('routes'), '/chat: 1')
-    await page.fill('#chat-input', 'hi there')
-    await page.press('#chat-input', 'Enter')
-    await page.locator('#messages li', { hasText: 'hi there' }).waitFor({ timeout: 5000 })
-    t.equal(await page.inputValue('#chat-input'), '', 'input cleared once sent')
-    t.equal(await text('reconnects'), '0')
     t.same(errors, [], 'no uncaught errors in the page')
   })
 }
