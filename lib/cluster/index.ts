@@ -4,7 +4,7 @@ import { Broker } from './redis.js'
 import { NodeRegistry, parseAnnouncement } from './registry.js'
 import { decode, encode, fromNode, type PublishData } from './codec.js'
 import { resolveClusterOptions, type ClusterConfig } from './options.js'
-import type { ClusterMetricsSource } from '../metrics/collectors.js'
+import type { ClusterMetricsSource } from '../metrics/types.js'
 
 export type { ClusterOptions } from './options.js'
 export type { RedisClient } from './redis.js'

@@ -1,6 +1,7 @@
 import type { Counter, Gauge } from 'prom-client'
 import type { Buckets, RouteMetrics } from './route.js'
 import type { PromClient } from './options.js'
+import type { ClusterMetricsSource } from './types.js'
 
 /** What the gauges read at scrape time: the connection manager's own counts. */
 export interface MetricsHost {
@@ -9,20 +10,7 @@ export interface MetricsHost {
   count (route: string): number
 }
 
-/**
- * What a cluster exposes to the `ws_cluster_*` metrics, read at scrape time (see
- * `Metrics.cluster`).
- */
-export interface ClusterMetricsSource {
-  /** Live nodes, this one included. */
-  nodes (): number
-  /** Connections on every live node. */
-  connections (): number
-  /** True while Redis is reachable. */
-  brokerUp (): boolean
-  /** `publish()` calls that did not reach Redis, since the app started. */
-  publishErrors (): number
-}
+export type { ClusterMetricsSource } from './types.js'
 
 /** The plugin-wide numbers the collectors read. */
 export interface MetricsState {

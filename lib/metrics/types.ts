@@ -18,3 +18,18 @@ export interface MetricsOptions {
   /** Prefix of every metric name; matches `[a-zA-Z_:][a-zA-Z0-9_:]*`. Default `'ws_'`. */
   prefix?: string
 }
+
+/**
+ * What a cluster exposes to the `ws_cluster_*` metrics, read at scrape time (see
+ * `Metrics.cluster`).
+ */
+export interface ClusterMetricsSource {
+  /** Live nodes, this one included. */
+  nodes (): number
+  /** Connections on every live node. */
+  connections (): number
+  /** True while Redis is reachable. */
+  brokerUp (): boolean
+  /** `publish()` calls that did not reach Redis, since the app started. */
+  publishErrors (): number
+}
