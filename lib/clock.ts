@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks'
+import type { Clock, Timer } from './rules/clock.js'
 
 /**
  * The plugin's clock: whole milliseconds on the monotonic clock (`performance.now()`),
@@ -37,18 +38,8 @@ export function small (ms: number): number {
   return ms <= 0x7fffffff && ms >= -0x80000000 ? ms | 0 : ms
 }
 
-export type Timer = ReturnType<typeof setTimeout>
-
-/**
- * Time as the scheduler sees it: the plugin clock and a one-shot timer. Injectable, so
- * that the server's heartbeat timeline can be tested on a fake clock.
- */
-export interface Clock {
-  /** ms on the plugin's clock (see `clock`). */
-  now (): number
-  setTimeout (fn: () => void, ms: number): Timer
-  clearTimeout (timer: Timer): void
-}
+// The scheduler's view of time (the plugin clock and a one-shot timer), shared with the client.
+export type { Clock, Timer }
 
 export const realClock: Clock = {
   now: clock,

@@ -1,11 +1,6 @@
-export type Timer = ReturnType<typeof setTimeout>
+import type { Clock, Timer } from '../rules/clock.js'
 
-/** Injectable so the heartbeat timeline can be tested on a fake clock. */
-export interface Clock {
-  now (): number
-  setTimeout (fn: () => void, ms: number): Timer
-  clearTimeout (timer: Timer): void
-}
+export type { Clock, Timer }
 
 // performance.now() is monotonic: a wall-clock change must not look like a late timer.
 export const realClock: Clock = {

@@ -9,3 +9,4 @@ export { DEFAULT_JSON_NAMES, JsonCodec, encodePing, encodePong, heartbeatKind, h
 export type { HeartbeatKind, JsonHeartbeat, JsonNames } from './json.js'
 export { JSON_OPTION_KEYS, checkDuration, checkJsonOptions, checkKeys, checkLimit, isPlainObject } from './validate.js'
 export type { CheckedJsonOptions, OptionError, OptionProblem } from './validate.js'
+export type { Clock, Timer } from './clock.js'
