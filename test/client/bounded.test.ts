@@ -3,6 +3,9 @@ import { HeartbeatClient, type ReconnectingInfo } from '../../lib/client/index.j
 import { client, next, sleep, until } from '../helpers/client.js'
 import { accept, closeFrame, rawServer } from '../helpers/raw-ws.js'
 
+// Timer lateness allowed on a loaded 2-core CI machine (a run under load 12 saw 500 ms).
+const SLACK = 700
+
 t.setTimeout(30_000)
 
 function record (c: HeartbeatClient) {
@@ -57,7 +60,9 @@ t.test('a server close frame with TCP left open: close(code, reason) within clos
   const [code, reason] = await next(c, 'close', 2000)
   const elapsed = performance.now() - start
   t.same([code, reason], [1008, 'policy'], "the server's code and reason")
-  t.ok(elapsed < 300 + 200, `reported after ${elapsed.toFixed(0)} ms (closeTimeout 300)`)
+  // + SLACK: a timer's lateness on a loaded 2-core machine (one CI run measured 500 ms);
+  // without the fix the report waits for ws's 30 s close timer.
+  t.ok(elapsed < 300 + SLACK, `reported after ${elapsed.toFixed(0)} ms (closeTimeout 300)`)
   t.equal(c.state, 'closed', '1008 stays final')
   await until(t, 'the client ended the TCP connection', () => ended() === 1, 1000)
   await sleep(600)
@@ -77,7 +82,7 @@ t.test('a 1001 close frame with TCP left open, default options: reported within 
   const [code, reason] = await next(c, 'close', 5000)
   const elapsed = performance.now() - start
   t.same([code, reason], [1001, 'going away'])
-  t.ok(elapsed < 2000 + 300, `reported after ${elapsed.toFixed(0)} ms (default closeTimeout 2000)`)
+  t.ok(elapsed < 2000 + SLACK, `reported after ${elapsed.toFixed(0)} ms (default closeTimeout 2000)`)
   await next(c, 'open')
   t.same(log.reconnecting.map((i) => [i.attempt, i.code, i.reason]), [[1, 1001, 'going away']])
 })
