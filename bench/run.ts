@@ -4,8 +4,10 @@
  *
  *   --quick            a few minutes: 2 000 connections, shorter windows
  *   --smoke            seconds: 200 connections, one run (what test/bench-smoke runs)
- *   --only=a,b         some of: idle, scheduler, stall, health, accept, echo, memory, broadcast
- *   --runs=N           runs per figure (median of N; default 3; broadcast: rounds, default 15)
+ *   --only=a,b         some of: idle, scheduler, stall, health, accept, echo, memory, broadcast,
+ *                      cluster (needs redis-server; skipped with a message without it)
+ *   --runs=N           runs per figure (median of N; default 3; broadcast: rounds, default 15;
+ *                      cluster: runs of both servers, default 3)
  *   --connections=N    connections for idle, health, accept, memory (default 10 000), broadcast (default 5 000 and 10 000)
  *   --duration=S       measuring window in seconds for idle, echo (default 30, 10)
  *   --interval=MS      heartbeat interval of idle and stall (default 1 000)
@@ -24,7 +26,7 @@ import { dirname, join } from 'node:path'
 import { machine, printResult, resultsDir, type BenchResult } from './common/report.js'
 import { presets, type Scale } from './common/scale.js'
 
-export const BENCHES = ['idle', 'scheduler', 'stall', 'health', 'accept', 'echo', 'memory', 'broadcast'] as const
+export const BENCHES = ['idle', 'scheduler', 'stall', 'health', 'accept', 'echo', 'memory', 'broadcast', 'cluster'] as const
 export type BenchName = typeof BENCHES[number]
 const SERVER_KINDS: readonly string[] = ['plugin', 'metrics', 'plain', 'sweep', 'timer', 'socketio']
 

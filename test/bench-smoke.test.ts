@@ -8,7 +8,7 @@ import { join } from 'node:path'
 // that every benchmark runs end to end and reports well-formed figures; the figures
 // themselves mean nothing at this scale and are not asserted.
 const root = join(__dirname, '..')
-const BENCHES = ['idle', 'scheduler', 'stall', 'health', 'accept', 'echo', 'memory', 'broadcast']
+const BENCHES = ['idle', 'scheduler', 'stall', 'health', 'accept', 'echo', 'memory', 'broadcast', 'cluster']
 
 // Compiling the harness and ~30 s of smoke runs on a loaded 2-core machine: more than
 // tap's default per-file timeout.
@@ -52,6 +52,12 @@ t.test('npm run bench -- --smoke runs every benchmark and writes well-formed res
   t.same(summary.results.map((r: { bench: string }) => r.bench), BENCHES)
   for (const result of summary.results as Array<{ bench: string, title: string, figures: Figure[] }>) {
     t.type(result.title, 'string')
+    // The cluster benchmark needs Debian's redis-server; a developer's machine may lack it,
+    // CI installs it (.ci/run).
+    if (result.bench === 'cluster' && result.title.includes('skipped') && process.env.CI !== 'true') {
+      t.comment('cluster benchmark skipped: redis-server is not installed')
+      continue
+    }
     t.ok(result.figures.length > 0, `${result.bench} has figures`)
     for (const f of result.figures) {
       t.type(f.figure, 'string')

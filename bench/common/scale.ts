@@ -65,6 +65,12 @@ export function presets (flags: Flags): Record<string, any> {
       // Rounds of one broadcast per way, interleaved: pairs close in time on a shared machine.
       rounds: flags.runs ?? pick(15, 8, 2),
       warmup: pick(3, 2, 1)
+    },
+    cluster: {
+      seconds: pick(5, 3, 1),
+      rate: 200,
+      clients: pick(60, 60, 6),
+      runs: flags.runs ?? pick(3, 1, 1)
     }
   }
 }
