@@ -1,12 +1,13 @@
 /**
  * Benchmark 2's process: the plugin's `Heartbeats` and `Scheduler` from lib/, driven with
- * stub connections whose socket only counts pings. Every stub is a healthy peer (its
- * lastSeen is always after the ping), so each heartbeat costs a beat and a verdict, as a
- * live connection's does. Also runs the ws README sweep over the same kind of stubs, as
- * the same-run baseline.
+ * stub connections whose socket counts pings and answers each one after the tick. Every
+ * stub is a healthy peer (its lastSeen is always after the ping), so each heartbeat costs a
+ * beat and a verdict, as a live connection's does. Also runs the ws README sweep over the
+ * same kind of stubs, as the same-run baseline.
  */
 import { performance } from 'node:perf_hooks'
 import { Heartbeats } from '../lib/heartbeat.js'
+import { answerOldest } from '../lib/answers.js'
 import { ConnectionState, type ConnectionOwner } from '../lib/connection.js'
 import { clock, realClock, type Clock } from '../lib/clock.js'
 import { DEFAULT_JSON, type HeartbeatConfig } from '../lib/options.js'
@@ -41,12 +42,22 @@ export interface SchedulerRun {
 
 const cfg = config<SchedulerConfig>()
 let pings = 0
-const socket = {
-  readyState: 1,
-  // Byte counters as on a TCP socket (a socket without them is taken for an injected one).
-  _socket: { bytesRead: 0, bytesWritten: 0, writableLength: 0 },
-  ping (): void { pings++ },
-  terminate (): void {}
+// Stubs pinged during the current tick: they answer right after it (outside the measured
+// callback, as a real pong is read outside it), so each stub has one ping awaiting an
+// answer, as a healthy peer has, not a full backlog of unanswered ones.
+let pinged: ConnectionState[] = []
+function stubSocket (): { conn: ConnectionState | null, readyState: number, _socket: object, ping: () => void, terminate: () => void } {
+  return {
+    conn: null,
+    readyState: 1,
+    // Byte counters as on a TCP socket (a socket without them is taken for an injected one).
+    _socket: { bytesRead: 0, bytesWritten: 0, writableLength: 0 },
+    ping () {
+      pings++
+      if (this.conn !== null) pinged.push(this.conn)
+    },
+    terminate (): void {}
+  }
 }
 const owner: ConnectionOwner = { idPrefix: 'c', probe: () => Promise.resolve(0) }
 
@@ -69,6 +80,8 @@ function runPlugin (): Promise<SchedulerRun> {
       tick()
       const took = performance.now() - t0
       const cpu = process.cpuUsage(c0)
+      for (const conn of pinged) answerOldest(conn)
+      pinged = []
       if (!measuring) return
       const cpuUs = cpu.user + cpu.system
       totalCpuUs += cpuUs
@@ -84,7 +97,9 @@ function runPlugin (): Promise<SchedulerRun> {
   const now = clock()
   const t0 = performance.now()
   for (let i = 0; i < cfg.n; i++) {
+    const socket = stubSocket()
     const conn = new ConnectionState(owner, i, socket as never, '/stub', heartbeatConfig, now)
+    socket.conn = conn
     // Always seen after the last ping, so no verdict finds a suspect (a Smi, as real times are).
     conn.seen = 2 ** 30
     conns.push(conn)
