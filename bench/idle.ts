@@ -30,9 +30,11 @@ export interface IdleRun extends Measurement {
   usPerHeartbeat: number
 }
 
-const LABEL: Record<string, string> = {
+/** Legend of each server kind in tables and charts. */
+export const SERVER_LABEL: Record<string, string> = {
   plugin: 'fastify-ws-heartbeat',
   metrics: 'fastify-ws-heartbeat, metrics on',
+  plain: '@fastify/websocket, no heartbeat',
   sweep: '@fastify/websocket + ws README sweep',
   timer: 'timer per connection',
   socketio: 'socket.io 4'
@@ -111,7 +113,7 @@ export async function run (opts: IdleOptions, log: (line: string) => void = cons
   }
 
   const perKind = kinds.map((k) => [
-    LABEL[k] ?? k,
+    SERVER_LABEL[k] ?? k,
     fmt(med(k, 'cpuPct')) + ' %',
     fmt(med(k, 'usPerHeartbeat')) + ' µs',
     fmt(med(k, 'eldP99Ms')) + ' ms',

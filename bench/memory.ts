@@ -17,7 +17,7 @@ export interface MemoryOptions {
 
 interface Mem { heapUsed: number, rss: number, external: number, arrayBuffers: number, connections: number }
 
-interface MemoryRun {
+export interface MemoryRun {
   kind: ServerKind
   run: number
   heapPerConn: number
@@ -27,7 +27,13 @@ interface MemoryRun {
   after: Mem
 }
 
-async function measure (kind: ServerKind, opts: MemoryOptions, run: number): Promise<MemoryRun> {
+/**
+ * Heap, RSS and external memory per connection of one server (a `ws`-load kind: not
+ * socketio) at `opts.connections`, after gc(), once every connection has had application
+ * traffic and a few heartbeats. Also used by bench/scale.ts.
+ */
+export async function measureMemory (kind: ServerKind, opts: Pick<MemoryOptions, 'connections' | 'interval'>, run: number): Promise<MemoryRun> {
+  if (kind === 'socketio') throw new Error('measureMemory: its load speaks plain ws, not socket.io')
   const { server, port } = await startServer({ kind, interval: opts.interval, timeout: opts.interval }, ['--expose-gc'])
   const loads = startLoads(opts.connections, 'ws')
   try {
@@ -82,7 +88,7 @@ export async function run (opts: MemoryOptions, log: (line: string) => void = co
   const runs: MemoryRun[] = []
   for (let r = 0; r < opts.runs; r++) {
     for (const kind of rotate(kinds, r)) {
-      const m = await measure(kind, opts, r)
+      const m = await measureMemory(kind, opts, r)
       runs.push(m)
       log(`  memory run ${r + 1}/${opts.runs} ${kind}: heap ${fmt(m.heapPerConn)} B/conn, rss ${fmt(m.rssPerConn)} B/conn`)
     }

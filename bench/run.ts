@@ -5,13 +5,14 @@
  *   --quick            a few minutes: 2 000 connections, shorter windows
  *   --smoke            seconds: 200 connections, one run (what test/bench-smoke runs)
  *   --only=a,b         some of: idle, scheduler, stall, health, accept, echo, memory, broadcast,
- *                      cluster (needs redis-server; skipped with a message without it)
+ *                      cluster (needs redis-server; skipped with a message without it), scale
  *   --runs=N           runs per figure (median of N; default 3; broadcast: rounds, default 15;
  *                      cluster: runs of both servers, default 3)
- *   --connections=N    connections for idle, health, accept, memory (default 10 000), broadcast (default 5 000 and 10 000)
- *   --duration=S       measuring window in seconds for idle, echo (default 30, 10)
- *   --interval=MS      heartbeat interval of idle and stall (default 1 000)
- *   --kinds=a,b        servers compared by idle and echo, e.g. plugin,metrics (metrics on vs off)
+ *   --connections=N    connections for idle, health, accept, memory (default 10 000), broadcast (default 5 000 and 10 000),
+ *                      scale (one point instead of the curve 1 000, 5 000, 10 000, 18 000)
+ *   --duration=S       measuring window in seconds for idle, echo, scale (default 30, 10, 10)
+ *   --interval=MS      heartbeat interval of idle, stall and scale (default 1 000)
+ *   --kinds=a,b        servers compared by idle, echo and scale, e.g. plugin,metrics (metrics on vs off)
  *   --soak=S           memory soak: sample heap and RSS for S seconds (default off)
  *   --profile          CPU profiles of idle's servers and of the stub scheduler (bench/results/profiles)
  *   --parallel         run the benchmarks at once (default with --smoke: figures mean nothing then)
@@ -26,7 +27,7 @@ import { dirname, join } from 'node:path'
 import { machine, printResult, resultsDir, type BenchResult } from './common/report.js'
 import { presets, type Scale } from './common/scale.js'
 
-export const BENCHES = ['idle', 'scheduler', 'stall', 'health', 'accept', 'echo', 'memory', 'broadcast', 'cluster'] as const
+export const BENCHES = ['idle', 'scheduler', 'stall', 'health', 'accept', 'echo', 'memory', 'broadcast', 'cluster', 'scale'] as const
 export type BenchName = typeof BENCHES[number]
 const SERVER_KINDS: readonly string[] = ['plugin', 'metrics', 'plain', 'sweep', 'timer', 'socketio']
 
@@ -109,7 +110,8 @@ export async function runBenchmarks (flags: Flags, log: (line: string) => void =
   return results
 }
 
-function writeResult (result: BenchResult, scale: Scale): void {
+/** Writes `result` to <results>/<bench>-<scale>.json, with the machine and the date. */
+export function writeResult (result: BenchResult, scale: Scale): void {
   writeFileSync(join(resultsDir(), `${result.bench}-${scale}.json`), JSON.stringify({ ...result, machine: machine(), date: new Date().toISOString() }, null, 2) + '\n')
 }
 

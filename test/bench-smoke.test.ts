@@ -1,6 +1,6 @@
 import t from 'tap'
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -8,10 +8,10 @@ import { join } from 'node:path'
 // that every benchmark runs end to end and reports well-formed figures; the figures
 // themselves mean nothing at this scale and are not asserted.
 const root = join(__dirname, '..')
-const BENCHES = ['idle', 'scheduler', 'stall', 'health', 'accept', 'echo', 'memory', 'broadcast', 'cluster']
+const BENCHES = ['idle', 'scheduler', 'stall', 'health', 'accept', 'echo', 'memory', 'broadcast', 'cluster', 'scale']
 
-// Compiling the harness and ~30 s of smoke runs on a loaded 2-core machine: more than
-// tap's default per-file timeout.
+// Compiling the harness and ~30-60 s of smoke runs (scale, 16 fleets, is the longest) on a
+// loaded 2-core machine: more than tap's default per-file timeout.
 t.setTimeout(240_000)
 
 // Plain node for the harness and its children: no TypeScript loader, no coverage hooks.
@@ -43,8 +43,17 @@ t.test('npm run bench -- --smoke runs every benchmark and writes well-formed res
 
   const dir = mkdtempSync(join(tmpdir(), 'bench-smoke-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  // docs/scale.svg is the full run's chart: a smoke run must leave it as it was.
+  const docsChart = join(root, 'docs', 'scale.svg')
+  const docsChartBefore = statSync(docsChart, { throwIfNoEntry: false })?.mtimeMs
   const { code, out } = await run([join(root, 'build/bench/run.js'), '--smoke'], { BENCH_RESULTS_DIR: dir })
   t.equal(code, 0, out)
+  t.equal(statSync(docsChart, { throwIfNoEntry: false })?.mtimeMs, docsChartBefore, 'the smoke run leaves docs/scale.svg alone')
+  const chart = readFileSync(join(dir, 'scale-smoke.svg'), 'utf8')
+  t.match(chart, /^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/, 'the scale chart is an SVG document')
+  for (const text of ['server CPU per heartbeat (µs)', 'heap per connection (bytes)', 'fastify-ws-heartbeat', 'timer per connection', process.version]) {
+    t.ok(chart.includes(text), `the scale chart shows ${text}`)
+  }
   t.match(out, /\| figure +\| value +\| baseline \(same run\) +\| ratio +\| target/)
 
   const summary = JSON.parse(readFileSync(join(dir, 'summary-smoke.json'), 'utf8'))

@@ -71,6 +71,16 @@ export function presets (flags: Flags): Record<string, any> {
       rate: 200,
       clients: pick(60, 60, 6),
       runs: flags.runs ?? pick(3, 1, 1)
+    },
+    scale: {
+      connections: flags.connections !== undefined ? [flags.connections] : pick([1_000, 5_000, 10_000, 18_000], [1_000, 5_000], [100, 200]),
+      kinds: flags.kinds,
+      interval,
+      durationMs: 1000 * (flags.duration ?? pick(10, 4, 0.5)),
+      warmupMs: pick(3_000, 2_000, interval),
+      // One run per point: the curve is 16 points, each its own server and fleet twice.
+      runs: flags.runs ?? 1,
+      scale: s
     }
   }
 }
