@@ -80,7 +80,8 @@ function runPlugin (): Promise<SchedulerRun> {
       tick()
       const took = performance.now() - t0
       const cpu = process.cpuUsage(c0)
-      for (const conn of pinged) answerOldest(conn)
+      const at = performance.now()
+      for (const conn of pinged) answerOldest(conn, at)
       pinged = []
       if (!measuring) return
       const cpuUs = cpu.user + cpu.system

@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks'
 import { EPOCH, clockAt } from './clock.js'
 import type { ConnectionState } from './connection.js'
 
@@ -21,20 +20,23 @@ export function expectAnswer (state: ConnectionState, sentAt: number): void {
   more.push(sentAt)
 }
 
-/** A pong frame: it answers the oldest ping still waiting. */
-export function answerOldest (state: ConnectionState): void {
+/**
+ * A pong frame: it answers the oldest ping still waiting. `at` is `performance.now()` when
+ * the answer was read (the caller's one clock read for the frame).
+ */
+export function answerOldest (state: ConnectionState, at: number): void {
   const sentAt = state.awaiting
   if (sentAt === 0) return
   const more = state.awaitingMore
   state.awaiting = more === null || more.length === 0 ? 0 : more.shift() as number
-  answered(state, sentAt)
+  answered(state, sentAt, at)
 }
 
-/** A JSON pong echoing `stamp`: it answers that ping, and the older ones waiting are given up. */
-export function answerStamp (state: ConnectionState, stamp: number): void {
+/** A JSON pong echoing `stamp`, read at `at` (`performance.now()`): it answers that ping, and the older ones waiting are given up. */
+export function answerStamp (state: ConnectionState, stamp: number, at: number): void {
   if (state.awaiting === 0) return
   if (EPOCH + clockAt(state.awaiting) === stamp) {
-    answerOldest(state)
+    answerOldest(state, at)
     return
   }
   const more = state.awaitingMore
@@ -44,13 +46,13 @@ export function answerStamp (state: ConnectionState, stamp: number): void {
     const sentAt = more[i]
     more.splice(0, i + 1)
     state.awaiting = more.length === 0 ? 0 : more.shift() as number
-    answered(state, sentAt)
+    answered(state, sentAt, at)
     return
   }
 }
 
-function answered (state: ConnectionState, sentAt: number): void {
-  const rtt = performance.now() - sentAt
+function answered (state: ConnectionState, sentAt: number, at: number): void {
+  const rtt = at - sentAt
   state.latency = rtt
   state.observer?.rtt(rtt)
   const probes = state.probes

@@ -137,7 +137,7 @@ export class Heartbeats {
   /** One heartbeat's turn, as named steps. */
   #beat (state: ConnectionState, due: number): void {
     state.nextDue = 0
-    // One clock read per heartbeat, not once per tick: if the loop stalls partway through
+    // A clock read per heartbeat, not once per tick: if the loop stalls partway through
     // a round (a slow payload function, a GC pause), a ping stamped with the tick's start
     // would get its verdict ms after it really left.
     const sentAt = performance.now()
@@ -154,7 +154,9 @@ export class Heartbeats {
     if (opensWait) this.#noteQueuedAhead(state)
     const sent = this.#send(state, sentAt, now)
     const next = this.#nextDue(state, due, now, pop)
-    if (sent && opensWait) this.#openWait(state, next)
+    // A JSON ping runs the route's `json.payload` first, which may take long: its wait
+    // counts from when it left. A ping frame leaves within the same µs as `now`.
+    if (sent && opensWait) this.#openWait(state, next, state.config.mode === 'json' ? clock() : now)
   }
 
   /** A ping whose verdict was left for this heartbeat (see `#openWait`) and is still unanswered. */
@@ -227,9 +229,9 @@ export class Heartbeats {
     return next
   }
 
-  #openWait (state: ConnectionState, next: number): void {
-    // The verdict counts from when the ping left, after any time spent building it.
-    state.pingAt = clock()
+  /** Opens the wait for the ping that left at `pingAt` (plugin clock). */
+  #openWait (state: ConnectionState, next: number, pingAt: number): void {
+    state.pingAt = pingAt
     // A verdict still queued for an older ping (answered since) must not judge this one.
     state.verdictAt = 0
     const tcp = state.tcp

@@ -1,6 +1,7 @@
 import type { WebSocket } from 'ws'
 import type { ConnectionState } from './connection.js'
-import { clock } from './clock.js'
+import { performance } from 'node:perf_hooks'
+import { clock, clockAt } from './clock.js'
 import { answerOldest, answerStamp } from './answers.js'
 import { NOT_HEARTBEAT, PING, codecFor } from './modes/json.js'
 import { MAX_HEARTBEAT_BYTES } from './rules/index.js'
@@ -49,9 +50,11 @@ export function sendOwn (state: ConnectionState, text: string): void {
 
 function onPong (this: WebSocket, data: Buffer): void {
   const state = (this as HookedSocket)[kState]
-  state.seen = clock()
+  // One clock read serves the proof of life and the round trip.
+  const at = performance.now()
+  state.seen = clockAt(at)
   // The plugin's pings are empty, and JSON routes are answered by JSON pongs.
-  if (data.length === 0 && state.config.mode !== 'json') answerOldest(state)
+  if (data.length === 0 && state.config.mode !== 'json') answerOldest(state, at)
 }
 
 function onPing (this: WebSocket): void {
@@ -75,8 +78,9 @@ function hookedSend (this: HookedSocket, data: unknown, options?: unknown, cb?: 
 function hookedEmit (this: HookedSocket, event: string | symbol, a?: unknown, b?: unknown): boolean {
   if (event === 'message') {
     const state = this[kState]
-    state.seen = clock()
-    if (b === false && state.config.mode !== 'off' && consumeJsonHeartbeat(state, a as Buffer)) return true
+    const at = performance.now()
+    state.seen = clockAt(at)
+    if (b === false && state.config.mode !== 'off' && consumeJsonHeartbeat(state, a as Buffer, at)) return true
   }
   switch (arguments.length) {
     case 1: return this[kEmit](event)
@@ -86,8 +90,8 @@ function hookedEmit (this: HookedSocket, event: string | symbol, a?: unknown, b?
   }
 }
 
-/** True when the text message was a JSON heartbeat: answered if a ping, never delivered. */
-function consumeJsonHeartbeat (state: ConnectionState, data: Buffer): boolean {
+/** True when the text message (read at `at`, `performance.now()`) was a JSON heartbeat: answered if a ping, never delivered. */
+function consumeJsonHeartbeat (state: ConnectionState, data: Buffer, at: number): boolean {
   // Most application messages are larger: they leave before any lookup.
   if (!Buffer.isBuffer(data) || data.length > MAX_HEARTBEAT_BYTES) return false
   const codec = codecFor(state.config.json)
@@ -99,7 +103,7 @@ function consumeJsonHeartbeat (state: ConnectionState, data: Buffer): boolean {
     // pongs without bound; past this backlog it gets none until it reads.
     if (socket.readyState === OPEN && socket.bufferedAmount < MAX_PONG_BACKLOG) sendOwn(state, codec.encoder.pong(codec.stamp))
   } else if (state.config.mode === 'json' && typeof codec.stamp === 'number') {
-    answerStamp(state, codec.stamp)
+    answerStamp(state, codec.stamp, at)
   }
   return true
 }
