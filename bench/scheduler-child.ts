@@ -8,7 +8,7 @@
 import { performance } from 'node:perf_hooks'
 import { Heartbeats } from '../lib/heartbeat.js'
 import { answerOldest } from '../lib/answers.js'
-import { ConnectionState, type ConnectionOwner } from '../lib/connection.js'
+import { ConnectionState, type ConnectionOwner, type TrackedRoute } from '../lib/connection.js'
 import { clock, realClock, type Clock } from '../lib/clock.js'
 import { DEFAULT_JSON, type HeartbeatConfig } from '../lib/options.js'
 import { config, serve } from './common/proc.js'
@@ -59,7 +59,7 @@ function stubSocket (): { conn: ConnectionState | null, readyState: number, _soc
     terminate (): void {}
   }
 }
-const owner: ConnectionOwner = { idPrefix: 'c', probe: () => Promise.resolve(0) }
+const owner: ConnectionOwner = { idPrefix: 'c', probe: () => Promise.resolve(0), closing: () => {}, closed: () => {} }
 
 function runPlugin (): Promise<SchedulerRun> {
   const heartbeatConfig: HeartbeatConfig = { mode: 'frame', interval: cfg.interval, timeout: cfg.timeout, closeTimeout: 1000, json: DEFAULT_JSON }
@@ -95,11 +95,12 @@ function runPlugin (): Promise<SchedulerRun> {
   const hb = new Heartbeats({ dead: () => { deaths++ }, failed: () => {}, closing: () => {}, population: () => cfg.n }, timed)
 
   const conns: ConnectionState[] = []
+  const route: TrackedRoute = { url: '/stub', config: heartbeatConfig, observer: undefined, owner }
   const now = clock()
   const t0 = performance.now()
   for (let i = 0; i < cfg.n; i++) {
     const socket = stubSocket()
-    const conn = new ConnectionState(owner, i, socket as never, '/stub', heartbeatConfig, now)
+    const conn = new ConnectionState(route, i, socket as never, now)
     socket.conn = conn
     // Always seen after the last ping, so no verdict finds a suspect (a Smi, as real times are).
     conn.seen = 2 ** 30

@@ -17,6 +17,23 @@ export interface ConnectionOwner {
   readonly idPrefix: string
   /** `conn.ping()`. */
   probe (state: ConnectionState): Promise<number>
+  /** A close handshake began (either side): it gets its `closeTimeout` deadline. */
+  closing (state: ConnectionState): void
+  /** The socket's 'close' event. */
+  closed (state: ConnectionState, code: number, reason: string): void
+}
+
+/**
+ * What every connection of one route shares, made once when the route is declared: a
+ * connection keeps one reference to it instead of one field per item.
+ */
+export interface TrackedRoute {
+  /** The route's URL pattern, e.g. `/chat/:room`. */
+  readonly url: string
+  readonly config: HeartbeatConfig
+  /** The route's metrics observer, when one is set: every event is one call on it. */
+  readonly observer: RouteObserver | undefined
+  readonly owner: ConnectionOwner
 }
 
 /** Tracked and counted. */
@@ -26,7 +43,7 @@ export const GONE = 1
 
 /** A `conn.ping()` waiting for its answer. */
 export interface Probe {
-  /** `performance.now()` when its ping left: the answer that carries it resolves this probe. */
+  /** Send time of its ping (`sendStamp()`): the answer that carries it resolves this probe. */
   sentAt: number
   resolve (rtt: number): void
   reject (err: Error): void
@@ -34,20 +51,38 @@ export interface Probe {
 }
 
 /**
+ * The state few connections ever need, allocated on first use: a close handshake under
+ * way, data queued ahead of a ping, answers slower than pings, `conn.ping()` calls. Kept
+ * apart because every field of `ConnectionState` is paid by every connection (8 B each
+ * on Node's 64-bit builds; BENCHMARKS.md, memory).
+ */
+export class RareState {
+  /** Deadline to destroy the socket once its close handshake began, 0 when none. */
+  killAt = 0
+  /**
+   * Bytes of earlier writes completed (`bytesWritten - writableLength`) when `pingAt` was
+   * set with data queued ahead of the ping, or -1 when nothing was queued.
+   */
+  writtenAtPing = -1
+  /** libuv's `writeQueueSize` at that moment: it shrinks as the kernel takes a large write. */
+  queuedAtPing = 0
+  /** Later unanswered pings (`sendStamp()`), oldest first (only when answers come slower than pings). */
+  awaitingMore: number[] | null = null
+  /** `conn.ping()` calls waiting for their answer. */
+  probes: Probe[] | null = null
+}
+
+/**
  * Everything the plugin keeps about one connection; internal (the public face is
- * `WsConnection`). Times are on the plugin's clock (`clock.ts`), 0 meaning "none".
+ * `WsConnection`). Times are on the plugin's clock (`clock.ts`), 0 meaning "none". Every
+ * field holds a small integer or a reference, never a fractional number: V8 would box
+ * such a field in a separate heap number in every connection.
  */
 export class ConnectionState {
   readonly socket: WebSocket
-  readonly route: string
-  readonly config: HeartbeatConfig
-  readonly owner: ConnectionOwner
-  /** The route's metrics observer, when one is set: every event is one call on it. */
-  readonly observer: RouteObserver | undefined
+  /** What the route's connections share: URL pattern, heartbeat config, observer, owner. */
+  readonly tracked: TrackedRoute
   readonly seq: number
-  readonly view: WsConnection
-  /** null for a socket without a TCP socket under it (`app.injectWS`). */
-  readonly tcp: TcpCounters | null
   status = LIVE
   connectedAt: number
   /** Last proof of life. */
@@ -62,40 +97,66 @@ export class ConnectionState {
   pingAt = 0
   /** Due time of that verdict in the scheduler, 0 when it is left for the next heartbeat. */
   verdictAt = 0
-  /** Deadline to destroy the socket once its close handshake began. */
-  killAt = 0
   /** `tcp.bytesRead` when `pingAt` was set: bytes of a frame still arriving prove life. */
   readAtPing = 0
-  /**
-   * Bytes of earlier writes completed (`bytesWritten - writableLength`) when `pingAt` was
-   * set with data queued ahead of the ping, or -1 when nothing was queued.
-   */
-  writtenAtPing = -1
-  /** libuv's `writeQueueSize` at that moment: it shrinks as the kernel takes a large write. */
-  queuedAtPing = 0
-  /** Round trip in ms of the last answered heartbeat, -1 before the first (always a number: no heap number per pong). */
-  latency = -1
-  /** `performance.now()` when the oldest unanswered ping left, 0 when none waits. */
-  awaiting = 0
-  /** Later unanswered pings, oldest first (only when answers come slower than pings). */
-  awaitingMore: number[] | null = null
-  /** `conn.ping()` calls waiting for their answer. */
-  probes: Probe[] | null = null
+  /** Round trip in µs of the last answered heartbeat, -1 before the first. */
+  latencyUs = -1
+  /** Send time (`sendStamp()`) of the oldest unanswered ping, -1 when none waits. */
+  awaiting = -1
+  /** Allocated on first use (see `RareState`). */
+  rare: RareState | null = null
+  #view: WsConnection | null = null
 
-  constructor (owner: ConnectionOwner, seq: number, socket: WebSocket, route: string, config: HeartbeatConfig, now: number, observer?: RouteObserver) {
-    this.owner = owner
-    this.observer = observer
+  constructor (tracked: TrackedRoute, seq: number, socket: WebSocket, now: number) {
+    this.tracked = tracked
     this.seq = seq
     this.socket = socket
-    this.route = route
-    this.config = config
     this.connectedAt = now
     this.seen = now
     this.markAt = now
+  }
+
+  /**
+   * The TCP socket's counters, or null for a socket without a TCP socket under it
+   * (`app.injectWS`). Read from the socket each time rather than kept in a field.
+   */
+  get tcp (): TcpCounters | null {
     // `ws` keeps the transport in `_socket`: a net.Socket, or a plain stream for injected sockets.
-    const raw = (socket as unknown as { _socket?: Partial<TcpCounters> })._socket
-    this.tcp = raw && typeof raw.bytesRead === 'number' && typeof raw.bytesWritten === 'number' ? raw as TcpCounters : null
-    this.view = new WsConnection(this)
+    const raw = (this.socket as unknown as { _socket?: Partial<TcpCounters> | null })._socket
+    return raw != null && typeof raw.bytesRead === 'number' ? raw as TcpCounters : null
+  }
+
+  /** The route's URL pattern. */
+  get route (): string {
+    return this.tracked.url
+  }
+
+  get config (): HeartbeatConfig {
+    return this.tracked.config
+  }
+
+  get observer (): RouteObserver | undefined {
+    return this.tracked.observer
+  }
+
+  get owner (): ConnectionOwner {
+    return this.tracked.owner
+  }
+
+  /** The public face, made when first asked for (most connections are never looked at one by one). */
+  get view (): WsConnection {
+    this.#view ??= new WsConnection(this)
+    return this.#view
+  }
+
+  /** `WsConnection.id`, without making the view. */
+  get id (): string {
+    return this.tracked.owner.idPrefix + '-' + this.seq.toString(36)
+  }
+
+  get more (): RareState {
+    this.rare ??= new RareState()
+    return this.rare
   }
 }
 
@@ -128,13 +189,13 @@ export class WsConnection {
 
   /** Unique within the process's connection manager, e.g. `3f9a1c2e-1k`. */
   get id (): string {
-    return this.#state.owner.idPrefix + '-' + this.#state.seq.toString(36)
+    return this.#state.id
   }
 
   /** Round-trip time in ms of the last answered heartbeat, or `null` before the first. */
   get latency (): number | null {
-    const latency = this.#state.latency
-    return latency < 0 ? null : latency
+    const us = this.#state.latencyUs
+    return us < 0 ? null : us / 1000
   }
 
   /** Epoch ms of the upgrade. */

@@ -1,9 +1,9 @@
 import { performance } from 'node:perf_hooks'
 import { WebSocket } from 'ws'
-import { GONE, type ConnectionState } from './connection.js'
+import { GONE, type ConnectionState, type RareState } from './connection.js'
 import { EPOCH, clock, clockAt, realClock, type Clock } from './clock.js'
 import { Scheduler, gridTime, gridTimeAfter, slotWidth } from './scheduler.js'
-import { expectAnswer } from './answers.js'
+import { expectAnswer, sendStamp } from './answers.js'
 import { sendOwn } from './inbound.js'
 import { codecFor } from './modes/json.js'
 
@@ -82,15 +82,17 @@ export class Heartbeats {
 
   /** Gives a socket whose close handshake began `closeTimeout` ms to finish it. */
   deadline (state: ConnectionState, now: number): void {
-    if (state.killAt !== 0) return
-    state.killAt = now + state.config.closeTimeout
-    this.#scheduler.add(state.killAt, state)
+    const rare = state.more
+    if (rare.killAt !== 0) return
+    rare.killAt = now + state.config.closeTimeout
+    this.#scheduler.add(rare.killAt, state)
   }
 
   /** Sends one heartbeat outside the timeline (`conn.ping()`); its answer is awaited by `answers.ts`. Throws if sending fails. */
   sendNow (state: ConnectionState): number {
-    const sentAt = performance.now()
-    this.#sendPing(state, clockAt(sentAt))
+    const perf = performance.now()
+    this.#sendPing(state, clockAt(perf))
+    const sentAt = sendStamp(perf)
     expectAnswer(state, sentAt)
     state.observer?.heartbeatSent()
     return sentAt
@@ -118,7 +120,7 @@ export class Heartbeats {
   }
 
   #visit (state: ConnectionState, due: number, now: number): void {
-    if (state.killAt === due) this.#expire(state)
+    if (state.rare !== null && state.rare.killAt === due) this.#expire(state)
     if (state.status === GONE) return
     if (state.verdictAt === due) {
       state.verdictAt = 0
@@ -130,7 +132,7 @@ export class Heartbeats {
 
   /** The close handshake took longer than closeTimeout: the 'close' listener untracks it. */
   #expire (state: ConnectionState): void {
-    state.killAt = 0
+    (state.rare as RareState).killAt = 0
     if (state.socket.readyState !== CLOSED) state.socket.terminate()
   }
 
@@ -189,11 +191,12 @@ export class Heartbeats {
   #noteQueuedAhead (state: ConnectionState): void {
     const tcp = state.tcp
     if (tcp === null || tcp.writableLength === 0) {
-      state.writtenAtPing = -1
+      if (state.rare !== null) state.rare.writtenAtPing = -1
       return
     }
-    state.writtenAtPing = tcp.bytesWritten - tcp.writableLength
-    state.queuedAtPing = tcp._handle?.writeQueueSize ?? 0
+    const rare = state.more
+    rare.writtenAtPing = tcp.bytesWritten - tcp.writableLength
+    rare.queuedAtPing = tcp._handle?.writeQueueSize ?? 0
   }
 
   /** Sends the ping; a failure is reported and the connection keeps its schedule. */
@@ -206,7 +209,7 @@ export class Heartbeats {
       this.#host.failed(state, err)
       return false
     }
-    expectAnswer(state, sentAt)
+    expectAnswer(state, sendStamp(sentAt))
     state.observer?.heartbeatSent()
     return true
   }
@@ -287,7 +290,8 @@ function progressed (state: ConnectionState): boolean {
   const tcp = state.tcp
   if (tcp === null) return false
   if (tcp.bytesRead > state.readAtPing) return true
-  if (state.writtenAtPing < 0) return false
-  return tcp.bytesWritten - tcp.writableLength > state.writtenAtPing ||
-    (tcp._handle?.writeQueueSize ?? 0) < state.queuedAtPing
+  const rare = state.rare
+  if (rare === null || rare.writtenAtPing < 0) return false
+  return tcp.bytesWritten - tcp.writableLength > rare.writtenAtPing ||
+    (tcp._handle?.writeQueueSize ?? 0) < rare.queuedAtPing
 }

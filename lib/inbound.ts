@@ -12,40 +12,131 @@ export const MAX_PONG_BACKLOG = 1024 * 1024
 const OPEN = 1
 
 const kState = Symbol('fastify-ws-heartbeat.state')
-const kEmit = Symbol('fastify-ws-heartbeat.emit')
-const kSend = Symbol('fastify-ws-heartbeat.send')
 
-type EmitFn = (event: string | symbol, ...args: unknown[]) => boolean
-type SendFn = (data: unknown, options?: unknown, cb?: unknown) => void
+type EmitFn = (this: WebSocket, event: string | symbol, ...args: unknown[]) => boolean
+type SendFn = (this: WebSocket, data: unknown, options?: unknown, cb?: unknown) => void
+type CloseFn = (this: WebSocket, code?: number, reason?: string | Buffer) => void
+/** The prototype a tracked socket had: `ws`'s `WebSocket.prototype`, or the `WebSocket` class given to the server. */
+interface SocketPrototype {
+  emit: EmitFn
+  send: SendFn
+  close: CloseFn
+}
 interface HookedSocket extends WebSocket {
   [kState]: ConnectionState
-  [kEmit]: EmitFn
-  [kSend]: SendFn
+}
+
+/** The hook functions for the sockets of one prototype, shared by all of them. */
+interface Hooks {
+  readonly base: SocketPrototype
+  readonly emit: (this: HookedSocket, event: string | symbol, a?: unknown, b?: unknown) => boolean
+  readonly send: (this: HookedSocket, data: unknown, options?: unknown, cb?: unknown) => void
+  readonly close: (this: HookedSocket, code?: number, reason?: string | Buffer) => void
+}
+
+// Every socket of a server has the same prototype (`ws`'s `WebSocket`, or the class given
+// to the server): one set of hook functions per prototype, shared by its sockets.
+const hooksByPrototype = new WeakMap<object, Hooks>()
+let lastHooks: Hooks | null = null
+
+function hooksFor (socket: WebSocket): Hooks {
+  const base = Object.getPrototypeOf(socket) as SocketPrototype
+  if (lastHooks !== null && lastHooks.base === base) return lastHooks
+  let hooks = hooksByPrototype.get(base)
+  if (hooks === undefined) {
+    hooks = makeHooks(base)
+    hooksByPrototype.set(base, hooks)
+  }
+  lastHooks = hooks
+  return hooks
 }
 
 /**
- * What the plugin sees of inbound frames. Pongs and pings are seen by listeners, which
- * no other layer can take away. Data messages go through one shared function in place of
- * the socket's `emit`, only because a JSON heartbeat must be answered and hidden before
- * the application's `message` listeners run; if another layer replaces `emit`, JSON
- * heartbeats reach the application, and the verdict still sees the bytes read. Installed
- * on 'connection', before the route handler adds its listeners.
+ * Hooks one socket, on 'connection' (before the route handler adds its listeners):
+ *
+ * - pongs and the close event are seen by listeners, which no other layer can take away;
+ * - data messages (and pings) through `emit`, only because a JSON heartbeat must be
+ *   answered and hidden before the application's `message` listeners run; if another
+ *   layer replaces `emit`, JSON heartbeats reach the application and pings stop updating
+ *   `lastSeen`, while the verdict still sees the bytes read;
+ * - `send` marks application traffic (the rule that traffic both ways replaces a
+ *   heartbeat), `close` gives any close handshake its deadline (`ws` answers a peer's
+ *   close frame by calling the socket's own `close`).
+ *
+ * The socket gets four properties: its state and the three shared hook functions, which
+ * call the prototype's methods (a socket that already has its own `emit`, `send` or
+ * `close` keeps it, wrapped by a function of its own).
  */
-export function hookInbound (state: ConnectionState): void {
+export function hookSocket (state: ConnectionState): void {
   const socket = state.socket as HookedSocket
+  const hooks = hooksFor(socket)
   socket[kState] = state
-  socket[kEmit] = socket.emit as EmitFn
-  socket[kSend] = socket.send as SendFn
-  socket.emit = hookedEmit as WebSocket['emit']
-  socket.send = hookedSend as WebSocket['send']
+  socket.emit = (Object.hasOwn(socket, 'emit') ? ownHooks(hooks, 'emit', socket.emit).emit : hooks.emit) as WebSocket['emit']
+  socket.send = (Object.hasOwn(socket, 'send') ? ownHooks(hooks, 'send', socket.send).send : hooks.send) as WebSocket['send']
+  socket.close = (Object.hasOwn(socket, 'close') ? ownHooks(hooks, 'close', socket.close).close : hooks.close) as WebSocket['close']
   socket.on('pong', onPong)
-  socket.on('ping', onPing)
+  socket.on('close', onClose)
 }
 
-/** Sends the plugin's own message (a JSON ping or pong): not application traffic, so not marked as sent. */
+/** The state of a socket the plugin hooked (of this or another app's plugin), or undefined. */
+export function stateOf (socket: WebSocket): ConnectionState | undefined {
+  return (socket as Partial<HookedSocket>)[kState]
+}
+
+/** Closes with the socket's original `close`, not a wrapper another layer may have put on the socket. */
+export function closeOwn (state: ConnectionState, code: number, reason: string): void {
+  hooksFor(state.socket).base.close.call(state.socket, code, reason)
+}
+
+/** Hooks that call a socket's own `method` (set by another layer before the plugin saw the socket) instead of the prototype's. */
+function ownHooks (hooks: Hooks, method: keyof SocketPrototype, own: unknown): Hooks {
+  return makeHooks(Object.create(hooks.base, { [method]: { value: own } }) as SocketPrototype)
+}
+
+/** Sends the plugin's own message (a JSON ping or pong) through the socket's original `send`: not application traffic, so not marked as sent. */
 export function sendOwn (state: ConnectionState, text: string): void {
-  const socket = state.socket as HookedSocket
-  socket[kSend](text)
+  hooksFor(state.socket).base.send.call(state.socket, text)
+}
+
+function makeHooks (base: SocketPrototype): Hooks {
+  // Fixed parameters rather than rest/spread: these run for every frame of every
+  // connection, and server-side `ws` events carry at most two arguments.
+  function emit (this: HookedSocket, event: string | symbol, a?: unknown, b?: unknown): boolean {
+    if (event === 'message') {
+      const state = this[kState]
+      const at = performance.now()
+      state.seen = clockAt(at)
+      if (b === false && state.config.mode !== 'off' && consumeJsonHeartbeat(state, a as Buffer, at)) return true
+    } else if (event === 'ping') {
+      this[kState].seen = clock()
+    }
+    switch (arguments.length) {
+      case 1: return base.emit.call(this, event)
+      case 2: return base.emit.call(this, event, a)
+      case 3: return base.emit.call(this, event, a, b)
+      default: return base.emit.apply(this, arguments as unknown as [string | symbol, ...unknown[]])
+    }
+  }
+  // Notes that the application sent data (reading the TCP socket's bytesWritten instead
+  // would copy its write queue).
+  function send (this: HookedSocket, data: unknown, options?: unknown, cb?: unknown): void {
+    this[kState].sent = true
+    switch (arguments.length) {
+      case 1: return base.send.call(this, data)
+      case 2: return base.send.call(this, data, options)
+      default: return base.send.call(this, data, options, cb)
+    }
+  }
+  function close (this: HookedSocket, code?: number, reason?: string | Buffer): void {
+    switch (arguments.length) {
+      case 0: base.close.call(this); break
+      case 1: base.close.call(this, code); break
+      default: base.close.call(this, code, reason)
+    }
+    const state = this[kState]
+    state.owner.closing(state)
+  }
+  return { base, emit, send, close }
 }
 
 function onPong (this: WebSocket, data: Buffer): void {
@@ -57,37 +148,9 @@ function onPong (this: WebSocket, data: Buffer): void {
   if (data.length === 0 && state.config.mode !== 'json') answerOldest(state, at)
 }
 
-function onPing (this: WebSocket): void {
-  (this as HookedSocket)[kState].seen = clock()
-}
-
-// Notes that the application sent data, for the rule that traffic both ways replaces
-// a heartbeat (reading the TCP socket's bytesWritten instead would copy its write queue).
-function hookedSend (this: HookedSocket, data: unknown, options?: unknown, cb?: unknown): void {
-  this[kState].sent = true
-  const send = this[kSend]
-  switch (arguments.length) {
-    case 1: return send.call(this, data)
-    case 2: return send.call(this, data, options)
-    default: return send.call(this, data, options, cb)
-  }
-}
-
-// Fixed parameters rather than rest/spread: this runs for every frame of every
-// connection, and server-side `ws` events carry at most two arguments.
-function hookedEmit (this: HookedSocket, event: string | symbol, a?: unknown, b?: unknown): boolean {
-  if (event === 'message') {
-    const state = this[kState]
-    const at = performance.now()
-    state.seen = clockAt(at)
-    if (b === false && state.config.mode !== 'off' && consumeJsonHeartbeat(state, a as Buffer, at)) return true
-  }
-  switch (arguments.length) {
-    case 1: return this[kEmit](event)
-    case 2: return this[kEmit](event, a)
-    case 3: return this[kEmit](event, a, b)
-    default: return this[kEmit](event, ...Array.prototype.slice.call(arguments, 1))
-  }
+function onClose (this: WebSocket, code: number, reason: Buffer): void {
+  const state = (this as HookedSocket)[kState]
+  state.owner.closed(state, code, reason.toString())
 }
 
 /** True when the text message (read at `at`, `performance.now()`) was a JSON heartbeat: answered if a ping, never delivered. */

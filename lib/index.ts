@@ -3,12 +3,12 @@ import websocket from '@fastify/websocket'
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction, RouteOptions } from 'fastify'
 import type { IncomingMessage } from 'node:http'
 import { WebSocket } from 'ws'
-import { resolvePluginOptions, resolveRouteOptions, type FastifyWsHeartbeatOptions, type HeartbeatConfig, type RouteHeartbeatOptions } from './options.js'
+import { resolvePluginOptions, resolveRouteOptions, type FastifyWsHeartbeatOptions, type RouteHeartbeatOptions } from './options.js'
 import { WsConnectionManager, internalsOf } from './manager.js'
 import { registerHealthRoute } from './health.js'
 import { FST_ERR_WS_HEARTBEAT_REGISTRATION_ORDER } from './errors.js'
 import { createMetrics } from './metrics/index.js'
-import type { RouteObserver } from './observer.js'
+import type { TrackedRoute } from './connection.js'
 import { createCluster } from './cluster/index.js'
 
 export { FST_ERR_WS_HEARTBEAT_INVALID_OPTION, FST_ERR_WS_HEARTBEAT_REGISTRATION_ORDER } from './errors.js'
@@ -44,12 +44,7 @@ const MAX_UNTRACKED_WARNINGS = 20
 
 const kRoute = Symbol('fastify-ws-heartbeat.route')
 
-interface RouteState {
-  url: string
-  config: HeartbeatConfig
-  /** The route's metrics, shared by its connections. */
-  observer: RouteObserver | undefined
-}
+type RouteState = TrackedRoute
 
 type UpgradeRequest = IncomingMessage & { [kRoute]?: RouteState }
 
@@ -97,7 +92,7 @@ async function fastifyWsHeartbeat (fastify: FastifyInstance, opts: FastifyWsHear
   fastify.websocketServer.on('connection', (socket: WebSocket, raw: UpgradeRequest) => {
     const route = raw[kRoute]
     if (route !== undefined) {
-      host.track(socket, route.url, route.config, route.observer)
+      host.track(socket, route)
       return
     }
     // No route state: either a route without a websocket handler (@fastify/websocket
@@ -119,12 +114,9 @@ async function fastifyWsHeartbeat (fastify: FastifyInstance, opts: FastifyWsHear
     const methods = Array.isArray(routeOptions.method) ? routeOptions.method : [routeOptions.method]
     if (methods.every((method) => method === 'HEAD')) return
 
-    const state: RouteState = {
-      url: routeOptions.url as string,
-      config: resolveRouteOptions(routeOptions.heartbeat, config.heartbeat),
-      // Asked at the declaration: the route's series exist (at 0) before its first connection.
-      observer: host.observer?.route(routeOptions.url as string)
-    }
+    // The observer is asked here, at the declaration: the route's series exist (at 0)
+    // before its first connection.
+    const state: RouteState = host.route(routeOptions.url as string, resolveRouteOptions(routeOptions.heartbeat, config.heartbeat))
     if (state.config.mode !== 'off' && state.config.interval >= PROXY_IDLE_WARNING_MS) longIntervals.push(state.url)
 
     // Appended last among the route's preHandler hooks: the upgrade follows synchronously,

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
 import { WebSocket } from 'ws'
-import { ConnectionState, GONE, LIVE, type ConnectionOwner, type WsConnection } from './connection.js'
+import { ConnectionState, GONE, LIVE, type ConnectionOwner, type TrackedRoute } from './connection.js'
 import { clock, type Clock } from './clock.js'
 import { Heartbeats, type HeartbeatHost } from './heartbeat.js'
-import { hookInbound } from './inbound.js'
+import { closeOwn, hookSocket, stateOf } from './inbound.js'
 import { abandonProbes } from './answers.js'
-import type { ConnectionObserver, RouteObserver } from './observer.js'
+import type { ConnectionObserver } from './observer.js'
 import type { HeartbeatConfig } from './options.js'
 import { DRAIN_DEFAULTS, drainConnections, type DrainHost } from './drain.js'
 import type { HealthHost } from './health.js'
@@ -17,11 +17,14 @@ const HEARTBEAT_TIMEOUT = 'heartbeat timeout'
 
 export type Admission = 'ok' | 'draining' | 'full'
 
-/** What the lifecycle tells the manager's listeners (`connect`, `disconnect`, `timeout`). */
+/**
+ * What the lifecycle tells the manager's listeners (`connect`, `disconnect`, `timeout`):
+ * the view is made only for a listener (`ConnectionState.view`).
+ */
 export interface LifecycleEvents {
-  connect (conn: WsConnection): void
-  disconnect (conn: WsConnection, code: number, reason: string): void
-  timeout (conn: WsConnection): void
+  connect (state: ConnectionState): void
+  disconnect (state: ConnectionState, code: number, reason: string): void
+  timeout (state: ConnectionState): void
 }
 
 export interface LifecycleOptions {
@@ -37,21 +40,15 @@ export interface LifecycleOptions {
 /** What the plugin entry (index.ts) uses. */
 export interface PluginHost {
   readonly observer: ConnectionObserver | undefined
-  /** `observer`: the route's, from `observer.route(route)` once at the route's declaration. */
-  track (socket: WebSocket, route: string, config: HeartbeatConfig, observer?: RouteObserver): void
+  /** A websocket route was declared: what its connections will share (the observer asked once, here). */
+  route (url: string, config: HeartbeatConfig): TrackedRoute
+  track (socket: WebSocket, route: TrackedRoute): void
   admission (): Admission
   /** From `app.close()` on, when the app registered @fastify/websocket itself. */
   markDraining (): void
   /** `app.close()`: the default drain when the plugin owns @fastify/websocket. */
   drain (): Promise<void>
   shutdown (): void
-}
-
-const kState = Symbol('fastify-ws-heartbeat.lifecycle')
-const kClose = Symbol('fastify-ws-heartbeat.close')
-interface TrackedSocket extends WebSocket {
-  [kState]: ConnectionState
-  [kClose]: WebSocket['close']
 }
 
 /**
@@ -71,7 +68,8 @@ export class Lifecycle implements ConnectionOwner, HeartbeatHost, PluginHost, Dr
   readonly idPrefix = randomBytes(4).toString('hex')
   readonly observer: ConnectionObserver | undefined
   readonly heartbeats: Heartbeats
-  readonly live = new Map<WebSocket, ConnectionState>()
+  /** Live connections, all routes (each is in its route's set of `byRoute`: one set entry per connection, not two). */
+  size = 0
   readonly byRoute = new Map<string, Set<ConnectionState>>()
   readonly maxBackpressure: number
   readonly closeOnBackpressureLimit: boolean
@@ -99,34 +97,38 @@ export class Lifecycle implements ConnectionOwner, HeartbeatHost, PluginHost, Dr
     this.heartbeats = new Heartbeats(this, opts.clock)
   }
 
-  track (socket: WebSocket, route: string, config: HeartbeatConfig, observer?: RouteObserver): void {
+  route (url: string, config: HeartbeatConfig): TrackedRoute {
+    return { url, config, observer: this.observer?.route(url), owner: this }
+  }
+
+  track (socket: WebSocket, route: TrackedRoute): void {
     const now = clock()
-    const state = new ConnectionState(this, this.#nextSeq++, socket, route, config, now, observer)
-    this.live.set(socket, state)
-    let set = this.byRoute.get(route)
+    const state = new ConnectionState(route, this.#nextSeq++, socket, now)
+    this.size++
+    let set = this.byRoute.get(route.url)
     if (set === undefined) {
       set = new Set()
-      this.byRoute.set(route, set)
+      this.byRoute.set(route.url, set)
     }
     set.add(state)
     this.accepted++
     this.#countsJson = null
-    const tracked = socket as TrackedSocket
-    tracked[kState] = state
-    tracked[kClose] = socket.close
-    socket.close = hookedClose as WebSocket['close']
-    socket.on('close', onSocketClose)
-    hookInbound(state)
+    hookSocket(state)
     this.heartbeats.start(state, now)
-    observer?.connected()
-    this.#log.debug({ route, id: state.view.id }, 'websocket connected')
-    this.#events.connect(state.view)
+    route.observer?.connected()
+    this.#log.debug({ route: route.url, id: state.id }, 'websocket connected')
+    this.#events.connect(state)
+  }
+
+  /** The live connection of `socket`, if this lifecycle tracks it. */
+  stateOf (socket: WebSocket): ConnectionState | undefined {
+    const state = stateOf(socket)
+    return state !== undefined && state.owner === this && state.status === LIVE ? state : undefined
   }
 
   /** A close frame from the plugin (death, drain, backpressure), through the socket's own close. */
   close (state: ConnectionState, code: number, reason: string): void {
-    const socket = state.socket as TrackedSocket
-    if (socket.readyState === OPEN) socket[kClose](code, reason)
+    if (state.socket.readyState === OPEN) closeOwn(state, code, reason)
     this.closing(state)
   }
 
@@ -140,26 +142,26 @@ export class Lifecycle implements ConnectionOwner, HeartbeatHost, PluginHost, Dr
     if (state.status !== LIVE) return
     this.#untrack(state)
     state.observer?.untracked(this.draining ? 'drain' : 'closed', clock() - state.connectedAt)
-    this.#log.debug({ route: state.route, id: state.view.id, code }, 'websocket disconnected')
-    this.#events.disconnect(state.view, code, reason)
+    this.#log.debug({ route: state.route, id: state.id, code }, 'websocket disconnected')
+    this.#events.disconnect(state, code, reason)
   }
 
   dead (state: ConnectionState): void {
     this.#untrack(state)
     this.timedOut++
     state.observer?.untracked('timeout', clock() - state.connectedAt)
-    this.#log.info({ route: state.route, id: state.view.id }, 'websocket heartbeat timeout')
-    this.#events.timeout(state.view)
-    this.#events.disconnect(state.view, 1011, HEARTBEAT_TIMEOUT)
+    this.#log.info({ route: state.route, id: state.id }, 'websocket heartbeat timeout')
+    this.#events.timeout(state)
+    this.#events.disconnect(state, 1011, HEARTBEAT_TIMEOUT)
     this.close(state, 1011, HEARTBEAT_TIMEOUT)
   }
 
   failed (state: ConnectionState, err: unknown): void {
-    this.#log.error({ err, route: state.route, id: state.view.id }, 'fastify-ws-heartbeat: sending a heartbeat failed')
+    this.#log.error({ err, route: state.route, id: state.id }, 'fastify-ws-heartbeat: sending a heartbeat failed')
   }
 
   population (): number {
-    return this.live.size
+    return this.size
   }
 
   probe (state: ConnectionState): Promise<number> {
@@ -174,7 +176,7 @@ export class Lifecycle implements ConnectionOwner, HeartbeatHost, PluginHost, Dr
     }
     const timeout = state.config.timeout
     return new Promise((resolve, reject) => {
-      const probes = state.probes ??= []
+      const probes = state.more.probes ??= []
       const probe = {
         sentAt,
         resolve,
@@ -195,20 +197,20 @@ export class Lifecycle implements ConnectionOwner, HeartbeatHost, PluginHost, Dr
   }
 
   states (route?: string): Iterable<ConnectionState> {
-    if (route === undefined) return this.live.values()
+    if (route === undefined) return this.all()
     return this.byRoute.get(route) ?? []
   }
 
   admission (): Admission {
     if (this.draining) return 'draining'
-    if (this.live.size >= this.#maxConnections) return 'full'
+    if (this.size >= this.#maxConnections) return 'full'
     if (this.#cluster?.full() === true) return 'full'
     return 'ok'
   }
 
   /** `"connections":n,"routes":{...}` for the health body, rebuilt only when the counts changed. */
   countsJson (): string {
-    if (this.#countsJson === null) this.#countsJson = `"connections":${this.live.size},"routes":${JSON.stringify(this.routeCounts())}`
+    if (this.#countsJson === null) this.#countsJson = `"connections":${this.size},"routes":${JSON.stringify(this.routeCounts())}`
     return this.#countsJson
   }
 
@@ -235,12 +237,17 @@ export class Lifecycle implements ConnectionOwner, HeartbeatHost, PluginHost, Dr
     return this.startDrain(() => drainConnections(this, DRAIN_DEFAULTS))
   }
 
+  /** Every live connection, route by route. */
+  * all (): IterableIterator<ConnectionState> {
+    for (const set of this.byRoute.values()) yield * set
+  }
+
   snapshot (): ConnectionState[] {
-    return [...this.live.values()]
+    return [...this.all()]
   }
 
   whenEmpty (): Promise<void> {
-    if (this.live.size === 0) return Promise.resolve()
+    if (this.size === 0) return Promise.resolve()
     return new Promise((resolve) => this.#emptyWaiters.push(resolve))
   }
 
@@ -251,7 +258,7 @@ export class Lifecycle implements ConnectionOwner, HeartbeatHost, PluginHost, Dr
 
   #untrack (state: ConnectionState): void {
     state.status = GONE
-    this.live.delete(state.socket)
+    this.size--
     const set = this.byRoute.get(state.route)
     if (set !== undefined) {
       set.delete(state)
@@ -259,28 +266,10 @@ export class Lifecycle implements ConnectionOwner, HeartbeatHost, PluginHost, Dr
     }
     this.#countsJson = null
     abandonProbes(state)
-    if (this.live.size === 0 && this.#emptyWaiters.length > 0) {
+    if (this.size === 0 && this.#emptyWaiters.length > 0) {
       const waiters = this.#emptyWaiters
       this.#emptyWaiters = []
       for (const resolve of waiters) resolve()
     }
   }
-}
-
-// The application's close() and the peer's close frame both pass here: `ws` answers a
-// close frame by calling the socket's own `close`.
-function hookedClose (this: TrackedSocket, code?: number, reason?: string | Buffer): void {
-  const state = this[kState]
-  const close = this[kClose]
-  switch (arguments.length) {
-    case 0: close.call(this); break
-    case 1: close.call(this, code); break
-    default: close.call(this, code, reason)
-  }
-  ;(state.owner as Lifecycle).closing(state)
-}
-
-function onSocketClose (this: WebSocket, code: number, reason: Buffer): void {
-  const state = (this as TrackedSocket)[kState]
-  ;(state.owner as Lifecycle).closed(state, code, reason.toString())
 }

@@ -62,16 +62,23 @@ export class WsConnectionManager extends EventEmitter<WsConnectionManagerEvents>
     this.#cluster = cluster
     this.cluster = cluster === null ? null : new WsCluster(cluster)
     this.#core = new Lifecycle(log, opts, {
-      connect: (conn) => this.#safeEmit('connect', conn),
-      disconnect: (conn, code, reason) => this.#safeEmit('disconnect', conn, code, reason),
-      timeout: (conn) => this.#safeEmit('timeout', conn)
+      // A connection's view is made only for a listener: most applications have none.
+      connect: (state) => {
+        if (this.listenerCount('connect') > 0) this.#safeEmit('connect', state.view)
+      },
+      disconnect: (state, code, reason) => {
+        if (this.listenerCount('disconnect') > 0) this.#safeEmit('disconnect', state.view, code, reason)
+      },
+      timeout: (state) => {
+        if (this.listenerCount('timeout') > 0) this.#safeEmit('timeout', state.view)
+      }
     })
     internals.set(this, this.#core)
   }
 
   /** Live connections, all routes. */
   get size (): number {
-    return this.#core.live.size
+    return this.#core.size
   }
 
   /** True once a drain has started (or `app.close()` began); it never turns back. */
@@ -85,11 +92,11 @@ export class WsConnectionManager extends EventEmitter<WsConnectionManagerEvents>
   }
 
   get (socket: WebSocket): WsConnection | undefined {
-    return this.#core.live.get(socket)?.view
+    return this.#core.stateOf(socket)?.view
   }
 
   * [Symbol.iterator] (): IterableIterator<WsConnection> {
-    for (const state of this.#core.live.values()) yield state.view
+    for (const state of this.#core.all()) yield state.view
   }
 
   /** The live connections of one route (its URL pattern). */
@@ -125,7 +132,7 @@ export class WsConnectionManager extends EventEmitter<WsConnectionManagerEvents>
   stats (): WsConnectionStats {
     const core = this.#core
     return {
-      connections: core.live.size,
+      connections: core.size,
       routes: core.routeCounts(),
       accepted: core.accepted,
       timedOut: core.timedOut,
