@@ -52,7 +52,8 @@ export interface Probe {
 
 /**
  * The state few connections ever need, allocated on first use: a close handshake under
- * way, data queued ahead of a ping, answers slower than pings, `conn.ping()` calls. Kept
+ * way, data queued ahead of a ping, answers slower than pings, `conn.ping()` calls, an
+ * `emit` replaced by another layer. Kept
  * apart because every field of `ConnectionState` is paid by every connection (8 B each
  * on Node's 64-bit builds; BENCHMARKS.md, memory).
  */
@@ -70,6 +71,8 @@ export class RareState {
   awaitingMore: number[] | null = null
   /** `conn.ping()` calls waiting for their answer. */
   probes: Probe[] | null = null
+  /** Pongs are seen by a listener: another layer replaced the socket's `emit` (`watchPongs` in inbound.ts). */
+  pongListener = false
 }
 
 /**

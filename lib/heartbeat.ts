@@ -4,7 +4,7 @@ import { GONE, type ConnectionState, type RareState } from './connection.js'
 import { EPOCH, clock, clockAt, realClock, type Clock } from './clock.js'
 import { Scheduler, gridTime, gridTimeAfter, slotWidth } from './scheduler.js'
 import { expectAnswer, sendStamp } from './answers.js'
-import { sendOwn } from './inbound.js'
+import { sendOwn, watchPongs } from './inbound.js'
 import { codecFor } from './modes/json.js'
 
 const { OPEN, CLOSING, CLOSED } = WebSocket
@@ -218,6 +218,7 @@ export class Heartbeats {
   // and payload, corked into a writev), measurably more CPU per heartbeat at 10 000
   // connections (BENCHMARKS.md). Pongs answer pings in order (answers.ts).
   #sendPing (state: ConnectionState, now: number): void {
+    watchPongs(state)
     if (state.config.mode === 'json') sendOwn(state, codecFor(state.config.json).ping(state, EPOCH + now))
     else state.socket.ping()
   }

@@ -54,10 +54,13 @@ function hooksFor (socket: WebSocket): Hooks {
 /**
  * Hooks one socket, on 'connection' (before the route handler adds its listeners):
  *
- * - pongs and the close event are seen by listeners, which no other layer can take away;
- * - data messages (and pings) through `emit`, only because a JSON heartbeat must be
- *   answered and hidden before the application's `message` listeners run; if another
- *   layer replaces `emit`, JSON heartbeats reach the application and pings stop updating
+ * - the close event is seen by a listener, which no other layer can take away;
+ * - data messages, pings and pongs through `emit`: a JSON heartbeat must be answered and
+ *   hidden before the application's `message` listeners run, and an event seen there
+ *   costs no listener (a listener on a new event grows the socket's `_events` table by
+ *   96 B: BENCHMARKS.md, memory). If another layer replaces `emit`, `watchPongs` adds a
+ *   'pong' listener before the next ping, so `latency` and `conn.ping()` keep working;
+ *   JSON heartbeats then reach the application and data and pings stop updating
  *   `lastSeen`, while the verdict still sees the bytes read;
  * - `send` marks application traffic (the rule that traffic both ways replaces a
  *   heartbeat), `close` gives any close handshake its deadline (`ws` answers a peer's
@@ -71,11 +74,27 @@ export function hookSocket (state: ConnectionState): void {
   const socket = state.socket as HookedSocket
   const hooks = hooksFor(socket)
   socket[kState] = state
-  socket.emit = (Object.hasOwn(socket, 'emit') ? ownHooks(hooks, 'emit', socket.emit).emit : hooks.emit) as WebSocket['emit']
+  const ownEmit = Object.hasOwn(socket, 'emit')
+  socket.emit = (ownEmit ? ownHooks(hooks, 'emit', socket.emit).emit : hooks.emit) as WebSocket['emit']
   socket.send = (Object.hasOwn(socket, 'send') ? ownHooks(hooks, 'send', socket.send).send : hooks.send) as WebSocket['send']
   socket.close = (Object.hasOwn(socket, 'close') ? ownHooks(hooks, 'close', socket.close).close : hooks.close) as WebSocket['close']
-  socket.on('pong', onPong)
   socket.on('close', onClose)
+  if (ownEmit) listenForPongs(state)
+}
+
+/**
+ * Called before each ping the plugin sends: if another layer replaced the socket's
+ * `emit` since it was hooked, pongs are seen by a listener from now on.
+ */
+export function watchPongs (state: ConnectionState): void {
+  const socket = state.socket
+  if (socket.emit === hooksFor(socket).emit as unknown || state.rare?.pongListener === true) return
+  listenForPongs(state)
+}
+
+function listenForPongs (state: ConnectionState): void {
+  state.more.pongListener = true
+  state.socket.on('pong', onPong)
 }
 
 /** The state of a socket the plugin hooked (of this or another app's plugin), or undefined. */
@@ -107,6 +126,10 @@ function makeHooks (base: SocketPrototype): Hooks {
       const at = performance.now()
       state.seen = clockAt(at)
       if (b === false && state.config.mode !== 'off' && consumeJsonHeartbeat(state, a as Buffer, at)) return true
+    } else if (event === 'pong') {
+      const state = this[kState]
+      // With the listener (`watchPongs`), a wrapper that calls on into this hook must not count a pong twice.
+      if (state.rare === null || !state.rare.pongListener) pong(state, a as Buffer)
     } else if (event === 'ping') {
       this[kState].seen = clock()
     }
@@ -140,7 +163,10 @@ function makeHooks (base: SocketPrototype): Hooks {
 }
 
 function onPong (this: WebSocket, data: Buffer): void {
-  const state = (this as HookedSocket)[kState]
+  pong((this as HookedSocket)[kState], data)
+}
+
+function pong (state: ConnectionState, data: Buffer): void {
   // One clock read serves the proof of life and the round trip.
   const at = performance.now()
   state.seen = clockAt(at)

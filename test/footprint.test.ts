@@ -91,7 +91,40 @@ t.test('the plugin adds four properties to a socket: its state and the emit, sen
   t.same(added.filter((k) => typeof k === 'string').sort(), ['close', 'emit', 'send'])
   const s = socket as unknown as WebSocket
   t.equal(s.listenerCount('ping'), 0, 'pings are seen through emit, not a listener')
-  t.equal(s.listenerCount('pong'), 1)
+  t.equal(s.listenerCount('pong'), 0, 'pongs too')
+  t.equal(s.listenerCount('close'), 2, 'the close event by a listener (and ws\'s own client tracking)')
+})
+
+t.test('emit replaced by another layer: pongs get a listener before the next ping, counted once', { timeout: 15000 }, async (t) => {
+  const LATE = 250
+  for (const chained of [false, true]) {
+    const app = Fastify()
+    await app.register(heartbeat, { interval: 100, timeout: 600 })
+    let server: WebSocket | null = null
+    app.get('/', { websocket: true }, (socket) => {
+      server = socket
+      const hooked = socket.emit
+      socket.emit = chained
+        ? function (this: WebSocket, ...args: Parameters<typeof hooked>) { return hooked.apply(this, args) } as typeof hooked
+        : function (this: WebSocket, ...args: Parameters<typeof hooked>) { return WebSocket.prototype.emit.apply(this, args) } as typeof hooked
+    })
+    await app.listen({ host: '127.0.0.1', port: 0 })
+    t.teardown(() => app.close())
+    // Answers come 250 ms late, so pings wait in a queue: a pong counted twice would
+    // answer two of them and the round trips would read short.
+    const ws = await connect(t, `ws://127.0.0.1:${(app.server.address() as AddressInfo).port}`, { autoPong: false })
+    ws.on('ping', (data) => { setTimeout(() => { if (ws.readyState === WebSocket.OPEN) ws.pong(data) }, LATE) })
+    await until(() => app.wsConnections.size === 1, 2000)
+    const conn = [...app.wsConnections][0]
+    await sleep(1200)
+    const what = chained ? 'chained wrapper' : 'replacing wrapper'
+    t.equal((server as unknown as WebSocket).listenerCount('pong'), 1, `${what}: one pong listener`)
+    const latency = conn.latency as number
+    t.ok(latency !== null && latency >= LATE - 10 && latency <= LATE + 120, `${what}: latency ${latency} ms (answers ${LATE} ms late)`)
+    t.equal(app.wsConnections.stats().timedOut, 0)
+    ws.close()
+    await until(() => app.wsConnections.size === 0, 2000, 'untracked after close')
+  }
 })
 
 t.test('sockets of one server share the hook functions', { timeout: 10000 }, async (t) => {
