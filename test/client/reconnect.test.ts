@@ -1,10 +1,11 @@
 import t from 'tap'
 import { once } from 'node:events'
 import { createServer as createHttpServer } from 'node:http'
-import { createServer as createNetServer, type AddressInfo } from 'node:net'
+import type { AddressInfo } from 'node:net'
 import { WebSocketServer } from 'ws'
 import { HeartbeatClient, type ReconnectingInfo } from '../../lib/client/index.js'
 import { client, next, server, sleep, until } from '../helpers/client.js'
+import { freePort } from '../helpers/index.js'
 
 function record (c: HeartbeatClient) {
   const log = { reconnecting: [] as ReconnectingInfo[], close: [] as unknown[], errors: [] as Error[], opens: 0 }
@@ -13,14 +14,6 @@ function record (c: HeartbeatClient) {
   c.on('error', (err) => log.errors.push(err))
   c.on('open', () => log.opens++)
   return log
-}
-
-async function freePort (): Promise<number> {
-  const probe = createNetServer().listen(0, '127.0.0.1')
-  await once(probe, 'listening')
-  const { port } = probe.address() as AddressInfo
-  await new Promise((resolve) => probe.close(resolve))
-  return port
 }
 
 t.test('a failed first connection is retried until the server is there', async (t) => {

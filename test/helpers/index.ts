@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyHttpOptions } from 'fastify'
 import type { Server } from 'node:http'
 import WebSocket, { type ClientOptions } from 'ws'
-import type { AddressInfo } from 'node:net'
+import { createServer as createNetServer, type AddressInfo } from 'node:net'
 import { Writable } from 'node:stream'
 import heartbeat, { type FastifyWsHeartbeatOptions } from '../../lib/index.js'
 
@@ -78,4 +78,16 @@ export function logLines (): { lines: string[], stream: Writable } {
     }
   })
   return { lines, stream }
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago (for a server started later, or for nothing listening). */
+export async function freePort (): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const server = createNetServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo
+      server.close(() => resolve(port))
+    })
+  })
 }

@@ -1,20 +1,11 @@
 // A real redis-server per test file: a free port on 127.0.0.1, persistence off, killed at
 // teardown. Lives under test/cluster/helpers so that tap does not run it as a test.
 import { spawn, type ChildProcess } from 'node:child_process'
-import net, { type AddressInfo } from 'node:net'
+import net from 'node:net'
 import Redis, { type RedisOptions } from 'ioredis'
-import type { TestTap } from '../../helpers/index.js'
+import { freePort, type TestTap } from '../../helpers/index.js'
 
-export async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo
-      server.close(() => resolve(port))
-    })
-  })
-}
+export { freePort }
 
 export interface RedisServer {
   port: number
