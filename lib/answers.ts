@@ -45,7 +45,7 @@ export function expectAnswer (state: ConnectionState, sentAt: number): void {
     state.awaiting = sentAt
     return
   }
-  const more = state.more.awaitingMore ??= []
+  const more = state.ensureRare().awaitingMore ??= []
   if (more.length === MAX_AWAITING) more.shift()
   more.push(sentAt)
 }
@@ -79,7 +79,7 @@ export function answerStamp (state: ConnectionState, stamp: number, at: number):
     if (!carries(stamp, more[i])) continue
     const sentAt = more[i]
     more.splice(0, i + 1)
-    state.awaiting = more.length === 0 ? -1 : more.shift() as number
+    state.awaiting = nextAwaiting(state)
     answered(state, sentAt, at)
     return
   }

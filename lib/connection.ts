@@ -121,12 +121,13 @@ export class ConnectionState {
 
   /**
    * The TCP socket's counters, or null for a socket without a TCP socket under it
-   * (`app.injectWS`). Read from the socket each time rather than kept in a field.
+   * (`app.injectWS`). Read from the socket each time rather than kept in a field; the
+   * check looks for `bytesRead` without calling net.Socket's getter (which calls into libuv).
    */
   get tcp (): TcpCounters | null {
     // `ws` keeps the transport in `_socket`: a net.Socket, or a plain stream for injected sockets.
-    const raw = (this.socket as unknown as { _socket?: Partial<TcpCounters> | null })._socket
-    return raw != null && typeof raw.bytesRead === 'number' ? raw as TcpCounters : null
+    const raw = (this.socket as unknown as { _socket?: object | null })._socket
+    return raw != null && 'bytesRead' in raw ? raw as TcpCounters : null
   }
 
   /** The route's URL pattern. */
@@ -157,7 +158,8 @@ export class ConnectionState {
     return this.tracked.owner.idPrefix + '-' + this.seq.toString(36)
   }
 
-  get more (): RareState {
+  /** `rare`, allocated if this connection had none yet. */
+  ensureRare (): RareState {
     this.rare ??= new RareState()
     return this.rare
   }

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks'
 import { WebSocket } from 'ws'
-import { GONE, type ConnectionState, type RareState } from './connection.js'
+import { GONE, type ConnectionState, type RareState, type TcpCounters } from './connection.js'
 import { EPOCH, clock, clockAt, realClock, type Clock } from './clock.js'
 import { Scheduler, gridTime, gridTimeAfter, slotWidth } from './scheduler.js'
 import { expectAnswer, sendStamp } from './answers.js'
@@ -82,7 +82,7 @@ export class Heartbeats {
 
   /** Gives a socket whose close handshake began `closeTimeout` ms to finish it. */
   deadline (state: ConnectionState, now: number): void {
-    const rare = state.more
+    const rare = state.ensureRare()
     if (rare.killAt !== 0) return
     rare.killAt = now + state.config.closeTimeout
     this.#scheduler.add(rare.killAt, state)
@@ -153,12 +153,14 @@ export class Heartbeats {
     const pop = this.#host.population()
     if (this.#skipWhenBusy(state, now, pop)) return
     const opensWait = state.pingAt === 0 || state.seen >= state.pingAt
-    if (opensWait) this.#noteQueuedAhead(state)
+    // Read once for both steps (the check behind `tcp` is not free).
+    const tcp = state.tcp
+    if (opensWait) this.#noteQueuedAhead(state, tcp)
     const sent = this.#send(state, sentAt, now)
     const next = this.#nextDue(state, due, now, pop)
     // A JSON ping runs the route's `json.payload` first, which may take long: its wait
     // counts from when it left. A ping frame leaves within the same µs as `now`.
-    if (sent && opensWait) this.#openWait(state, next, state.config.mode === 'json' ? clock() : now)
+    if (sent && opensWait) this.#openWait(state, tcp, next, state.config.mode === 'json' ? clock() : now)
   }
 
   /** A ping whose verdict was left for this heartbeat (see `#openWait`) and is still unanswered. */
@@ -188,13 +190,12 @@ export class Heartbeats {
    * Data queued in this process ahead of the ping: if it leaves before the verdict, the
    * peer's TCP stack is reading (the ping's answer is stuck behind that data, not lost).
    */
-  #noteQueuedAhead (state: ConnectionState): void {
-    const tcp = state.tcp
+  #noteQueuedAhead (state: ConnectionState, tcp: TcpCounters | null): void {
     if (tcp === null || tcp.writableLength === 0) {
       if (state.rare !== null) state.rare.writtenAtPing = -1
       return
     }
-    const rare = state.more
+    const rare = state.ensureRare()
     rare.writtenAtPing = tcp.bytesWritten - tcp.writableLength
     rare.queuedAtPing = tcp._handle?.writeQueueSize ?? 0
   }
@@ -234,11 +235,10 @@ export class Heartbeats {
   }
 
   /** Opens the wait for the ping that left at `pingAt` (plugin clock). */
-  #openWait (state: ConnectionState, next: number, pingAt: number): void {
+  #openWait (state: ConnectionState, tcp: TcpCounters | null, next: number, pingAt: number): void {
     state.pingAt = pingAt
     // A verdict still queued for an older ping (answered since) must not judge this one.
     state.verdictAt = 0
-    const tcp = state.tcp
     state.readAtPing = tcp === null ? 0 : tcp.bytesRead
     const verdictAt = gridTimeAfter(state.pingAt + state.config.timeout, state.config.interval)
     // Almost every ping is answered within ms. When the next heartbeat comes no later

@@ -75,12 +75,15 @@ export function hookSocket (state: ConnectionState): void {
   const hooks = hooksFor(socket)
   socket[kState] = state
   const ownEmit = Object.hasOwn(socket, 'emit')
-  socket.emit = (ownEmit ? ownHooks(hooks, 'emit', socket.emit).emit : hooks.emit) as WebSocket['emit']
-  socket.send = (Object.hasOwn(socket, 'send') ? ownHooks(hooks, 'send', socket.send).send : hooks.send) as WebSocket['send']
-  socket.close = (Object.hasOwn(socket, 'close') ? ownHooks(hooks, 'close', socket.close).close : hooks.close) as WebSocket['close']
+  const target = socket as unknown as Record<keyof SocketPrototype, unknown>
+  for (const method of HOOKED) {
+    target[method] = Object.hasOwn(socket, method) ? ownHooks(hooks, method, target[method])[method] : hooks[method]
+  }
   socket.on('close', onClose)
   if (ownEmit) listenForPongs(state)
 }
+
+const HOOKED: ReadonlyArray<keyof SocketPrototype> = ['emit', 'send', 'close']
 
 /**
  * Called before each ping the plugin sends: if another layer replaced the socket's
@@ -93,12 +96,12 @@ export function watchPongs (state: ConnectionState): void {
 }
 
 function listenForPongs (state: ConnectionState): void {
-  state.more.pongListener = true
+  state.ensureRare().pongListener = true
   state.socket.on('pong', onPong)
 }
 
 /** The state of a socket the plugin hooked (of this or another app's plugin), or undefined. */
-export function stateOf (socket: WebSocket): ConnectionState | undefined {
+export function socketState (socket: WebSocket): ConnectionState | undefined {
   return (socket as Partial<HookedSocket>)[kState]
 }
 

@@ -44,9 +44,7 @@ const MAX_UNTRACKED_WARNINGS = 20
 
 const kRoute = Symbol('fastify-ws-heartbeat.route')
 
-type RouteState = TrackedRoute
-
-type UpgradeRequest = IncomingMessage & { [kRoute]?: RouteState }
+type UpgradeRequest = IncomingMessage & { [kRoute]?: TrackedRoute }
 
 async function fastifyWsHeartbeat (fastify: FastifyInstance, opts: FastifyWsHeartbeatOptions): Promise<void> {
   const config = resolvePluginOptions(opts)
@@ -116,7 +114,7 @@ async function fastifyWsHeartbeat (fastify: FastifyInstance, opts: FastifyWsHear
 
     // The observer is asked here, at the declaration: the route's series exist (at 0)
     // before its first connection.
-    const state: RouteState = host.route(routeOptions.url as string, resolveRouteOptions(routeOptions.heartbeat, config.heartbeat))
+    const state: TrackedRoute = host.route(routeOptions.url as string, resolveRouteOptions(routeOptions.heartbeat, config.heartbeat))
     if (state.config.mode !== 'off' && state.config.interval >= PROXY_IDLE_WARNING_MS) longIntervals.push(state.url)
 
     // Appended last among the route's preHandler hooks: the upgrade follows synchronously,

@@ -4,7 +4,7 @@ import { WebSocket } from 'ws'
 import { ConnectionState, GONE, LIVE, type ConnectionOwner, type TrackedRoute } from './connection.js'
 import { clock, type Clock } from './clock.js'
 import { Heartbeats, type HeartbeatHost } from './heartbeat.js'
-import { closeOwn, hookSocket, stateOf } from './inbound.js'
+import { closeOwn, hookSocket, socketState } from './inbound.js'
 import { abandonProbes } from './answers.js'
 import type { ConnectionObserver } from './observer.js'
 import type { HeartbeatConfig } from './options.js'
@@ -122,7 +122,7 @@ export class Lifecycle implements ConnectionOwner, HeartbeatHost, PluginHost, Dr
 
   /** The live connection of `socket`, if this lifecycle tracks it. */
   stateOf (socket: WebSocket): ConnectionState | undefined {
-    const state = stateOf(socket)
+    const state = socketState(socket)
     return state !== undefined && state.owner === this && state.status === LIVE ? state : undefined
   }
 
@@ -176,7 +176,7 @@ export class Lifecycle implements ConnectionOwner, HeartbeatHost, PluginHost, Dr
     }
     const timeout = state.config.timeout
     return new Promise((resolve, reject) => {
-      const probes = state.more.probes ??= []
+      const probes = state.ensureRare().probes ??= []
       const probe = {
         sentAt,
         resolve,

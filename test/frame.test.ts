@@ -189,3 +189,28 @@ for (const [step, label] of [[3_600_000, 'forward'], [-3_600_000, 'back']] as co
     t.not([...app.wsConnections][0], dead)
   })
 }
+
+// Contract section 2: proof of life is any inbound frame (a pong, a ping or a data
+// message), and `lastSeen` is the last one. A route without heartbeats, so that only
+// the peer's own frames can move it.
+t.test('lastSeen follows each kind of inbound frame: ping, pong, data message', { timeout: 10000 }, async (t) => {
+  const { app, url } = await startApp(t, { interval, timeout, mode: 'off' }, (app) => {
+    app.get('/quiet', { websocket: true }, () => {})
+  })
+  const ws = await connect(t, `${url}/quiet`)
+  await until(() => app.wsConnections.size === 1, 2000)
+  const conn = [...app.wsConnections][0]
+  const frames: Array<[string, () => void]> = [
+    ['ping', () => ws.ping()],
+    ['pong', () => ws.pong()],
+    ['text message', () => ws.send('hi')],
+    ['binary message', () => ws.send(Buffer.from([1, 2, 3]))]
+  ]
+  for (const [kind, send] of frames) {
+    await sleep(30)
+    const before = conn.lastSeen
+    send()
+    await until(() => conn.lastSeen > before, 2000, `lastSeen moved by a ${kind}`)
+    t.pass(`a ${kind} moved lastSeen`)
+  }
+})
