@@ -47,6 +47,8 @@ export class Heartbeats {
   readonly #scheduler: Scheduler<ConnectionState>
   readonly #host: HeartbeatHost
   #suspects: ConnectionState[] = []
+  /** The `pingAt` each suspect was queued for, at the same index. */
+  #suspectPings: number[] = []
   #judgeQueued = false
   #judgeQueuedAt = 0
   #hops = 0
@@ -107,6 +109,7 @@ export class Heartbeats {
   stop (): void {
     this.#scheduler.stop()
     this.#suspects = []
+    this.#suspectPings = []
   }
 
   #due (state: ConnectionState, at: number): void {
@@ -125,7 +128,10 @@ export class Heartbeats {
     if (state.verdictAt === due) {
       state.verdictAt = 0
       if (state.seen >= state.pingAt) state.pingAt = 0
-      else this.#suspects.push(state)
+      else {
+        this.#suspects.push(state)
+        this.#suspectPings.push(state.pingAt)
+      }
     }
     if (state.nextDue === due) this.#beat(state, due)
   }
@@ -273,9 +279,16 @@ export class Heartbeats {
     }
     this.#judgeQueued = false
     const suspects = this.#suspects
+    const pings = this.#suspectPings
     this.#suspects = []
-    for (const state of suspects) {
-      if (state.status === GONE || state.pingAt === 0) continue
+    this.#suspectPings = []
+    for (let i = 0; i < suspects.length; i++) {
+      const state = suspects[i]
+      // Judged for the ping it was queued for: if a heartbeat since opened a wait for a
+      // newer ping (which it does only once the older one was answered), that newer ping
+      // has a verdict of its own, and judging it now, before its answer could come,
+      // would be a false death (a loop stall can put a heartbeat between the two).
+      if (state.status === GONE || state.pingAt === 0 || state.pingAt !== pings[i]) continue
       if (state.seen < state.pingAt && !progressed(state)) {
         this.#host.dead(state)
         continue
